@@ -67,7 +67,7 @@ build_core() {
     for src in src/core/*.cpp; do
         obj="$build/core/$(basename "${src%.cpp}").o"
         if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] \
-           || [ src/core/telephony.hpp -nt "$obj" ]; then
+           || [ -n "$(find src/core -name '*.hpp' -newer "$obj")" ]; then
             $CXX "${core_cxxflags[@]}" -c "$src" -o "$obj"
         fi
         objs+=("$obj")

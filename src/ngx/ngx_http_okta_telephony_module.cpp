@@ -379,8 +379,13 @@ ot_log_outcome(ot_ctx_t *ctx, const char *outcome, ngx_uint_t provider_status,
     string_view txn, const char *detail)
 {
     ngx_http_request_t  *r = ctx->request;
+    ngx_log_t           *log = r->connection->log;
+    char                *action = log->action;
 
-    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+    /* no "while sending to client" on the hook's line */
+    log->action = NULL;
+
+    ngx_log_error(NGX_LOG_INFO, log, 0,
                   "okta telephony: event=%s type=%s channel=%s to=%s "
                   "outcome=%s 8x8_status=%ui txn=%*s latency=%Mms%s%s",
                   ctx->event_id[0] ? ctx->event_id : "-",
@@ -392,6 +397,8 @@ ot_log_outcome(ot_ctx_t *ctx, const char *outcome, ngx_uint_t provider_status,
                   txn.empty() ? "-" : txn.data(),
                   (ngx_msec_t) ot_elapsed(r),
                   detail ? " detail=" : "", detail ? detail : "");
+
+    log->action = action;
 }
 
 

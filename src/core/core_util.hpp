@@ -1,0 +1,126 @@
+/*
+ * Helpers shared by the core's .cpp files. Not part of the public API.
+ */
+
+#ifndef OKTA_TELEPHONY_CORE_CORE_UTIL_HPP
+#define OKTA_TELEPHONY_CORE_CORE_UTIL_HPP
+
+#include <cstdlib>
+#include <cstring>
+
+#include <yajl/yajl_gen.h>
+
+#include "telephony.hpp"
+
+namespace oktatel {
+namespace detail {
+
+inline bool is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
+
+inline bool is_alnum(unsigned char c)
+{
+    return is_digit(c) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+}
+
+inline char lower(char c)
+{
+    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c | 0x20) : c;
+}
+
+/* [A-Za-z0-9._:-]{1,128}: event ids and 8x8 transaction ids */
+inline bool is_token(std::string_view s)
+{
+    if (s.empty() || s.size() > 128) {
+        return false;
+    }
+    for (unsigned char c : s) {
+        if (!is_alnum(c) && c != '.' && c != '_' && c != ':' && c != '-') {
+            return false;
+        }
+    }
+    return true;
+}
+
+inline bool equals(std::string_view a, const char *lit, std::size_t n)
+{
+    return a.size() == n && std::memcmp(a.data(), lit, n) == 0;
+}
+
+/* a literal: length known at compile time */
+#define OKTATEL_EQ(sv, lit) \
+    ::oktatel::detail::equals((sv), (lit), sizeof(lit) - 1)
+
+inline void *af_malloc(const yajl_alloc_funcs *af, std::size_t n)
+{
+    return af ? af->malloc(af->ctx, n) : std::malloc(n);
+}
+
+inline void af_free(const yajl_alloc_funcs *af, void *p)
+{
+    if (af) {
+        af->free(af->ctx, p);
+    } else {
+        std::free(p);
+    }
+}
+
+/* yajl_gen writing straight to a Sink; null if allocation failed */
+inline yajl_gen gen_open(const yajl_alloc_funcs *af, Sink out)
+{
+    /* yajl_gen_alloc takes a non-const pointer but only copies it */
+    yajl_gen g = yajl_gen_alloc(const_cast<yajl_alloc_funcs *>(af));
+    if (g == nullptr) {
+        return nullptr;
+    }
+    if (!yajl_gen_config(g, yajl_gen_print_callback, out.write, out.ctx)
+        || !yajl_gen_config(g, yajl_gen_validate_utf8, 1))
+    {
+        yajl_gen_free(g);
+        return nullptr;
+    }
+    return g;
+}
+
+/* Generator calls chained with &=: once one fails the JSON is void. */
+struct Gen {
+    yajl_gen g;
+    bool     ok;
+
+    void str(std::string_view s)
+    {
+        ok = ok && yajl_gen_string(g,
+                        reinterpret_cast<const unsigned char *>(s.data()),
+                        s.size()) == yajl_gen_status_ok;
+    }
+    void key(const char *lit) { str(std::string_view(lit)); }
+    void kv(const char *k, std::string_view v) { key(k); str(v); }
+    void kv_opt(const char *k, std::string_view v)
+    {
+        if (!v.empty()) {
+            kv(k, v);
+        }
+    }
+    void map_open() { ok = ok && yajl_gen_map_open(g) == yajl_gen_status_ok; }
+    void map_close() { ok = ok && yajl_gen_map_close(g) == yajl_gen_status_ok; }
+    void array_open()
+    {
+        ok = ok && yajl_gen_array_open(g) == yajl_gen_status_ok;
+    }
+    void array_close()
+    {
+        ok = ok && yajl_gen_array_close(g) == yajl_gen_status_ok;
+    }
+    void integer(long long v)
+    {
+        ok = ok && yajl_gen_integer(g, v) == yajl_gen_status_ok;
+    }
+    void number(std::string_view s)
+    {
+        ok = ok && yajl_gen_number(g, s.data(), s.size()) == yajl_gen_status_ok;
+    }
+};
+
+}  // namespace detail
+}  // namespace oktatel
+
+#endif

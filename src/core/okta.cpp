@@ -1,0 +1,134 @@
+/*
+ * Okta side: the answer body and the decision behind it.
+ */
+
+#include <cstdio>
+
+#include "core_util.hpp"
+
+namespace oktatel {
+
+using detail::Gen;
+
+const char *status_name(Status s)
+{
+    switch (s) {
+    case Status::successful: return "SUCCESSFUL";
+    case Status::pending:    return "PENDING";
+    case Status::failed:     break;
+    }
+    return "FAILED";
+}
+
+bool build_okta_action(Status s, std::string_view provider,
+                       std::string_view transaction_id,
+                       std::string_view metadata,
+                       const yajl_alloc_funcs *af, Sink out)
+{
+    yajl_gen yg = detail::gen_open(af, out);
+    if (yg == nullptr) {
+        return false;
+    }
+    Gen g{yg, true};
+    g.map_open();
+    g.key("commands");
+    g.array_open();
+    g.map_open();
+    g.kv("type", "com.okta.telephony.action");
+    g.key("value");
+    g.array_open();
+    g.map_open();
+    g.kv("status", status_name(s));
+    g.kv_opt("provider", provider);
+    g.kv_opt("transactionId", transaction_id);
+    g.kv_opt("transactionMetadata", metadata);
+    g.map_close();
+    g.array_close();
+    g.map_close();
+    g.array_close();
+    g.map_close();
+    yajl_gen_free(yg);
+    return g.ok;
+}
+
+bool build_okta_error(std::string_view summary, const FieldError *cause,
+                      const yajl_alloc_funcs *af, Sink out)
+{
+    yajl_gen yg = detail::gen_open(af, out);
+    if (yg == nullptr) {
+        return false;
+    }
+    Gen g{yg, true};
+    g.map_open();
+    g.key("error");
+    g.map_open();
+    g.kv("errorSummary", summary);
+    if (cause != nullptr) {
+        const char *location = field_path(cause->field);
+        const char *reason = cause->reason ? cause->reason : "is invalid";
+        char text[256];
+        int n = std::snprintf(text, sizeof(text), "%s %s", location, reason);
+        std::size_t tn = n < 0 ? 0
+                       : static_cast<std::size_t>(n) < sizeof(text)
+                         ? static_cast<std::size_t>(n) : sizeof(text) - 1;
+
+        g.key("errorCauses");
+        g.array_open();
+        g.map_open();
+        g.kv("errorSummary", std::string_view(text, tn));
+        g.kv("reason", reason);
+        g.kv("locationType", "body");
+        g.kv("location", location);
+        g.kv("domain", "end-user");
+        g.map_close();
+        g.array_close();
+    }
+    g.map_close();
+    g.map_close();
+    yajl_gen_free(yg);
+    return g.ok;
+}
+
+Status decide(Channel ch, int http_status, const ProviderReply &r,
+              char *meta, std::size_t cap)
+{
+    Status s = r.accepted ? Status::successful : Status::failed;
+    if (meta == nullptr || cap == 0) {
+        return s;
+    }
+
+    const char *name = channel_name(ch);
+    int n;
+    if (!r.json) {
+        n = std::snprintf(meta, cap, "8x8 %s HTTP %d: reply is not 8x8 JSON",
+                          name, http_status);
+    } else {
+        const char *msg = r.message.empty()
+                          ? (r.accepted ? "accepted" : "not accepted")
+                          : r.message.data;
+        n = std::snprintf(meta, cap, "8x8 %s HTTP %d%s%s: %s", name,
+                          http_status, r.code.empty() ? "" : " ",
+                          r.code.data, msg);
+    }
+
+    /* a cut must not split a UTF-8 sequence: the text goes into JSON */
+    if (n < 0) {
+        meta[0] = '\0';
+    } else if (static_cast<std::size_t>(n) >= cap && cap > 1) {
+        std::size_t len = cap - 1, i = len - 1;
+        auto u = [&](std::size_t k) {
+            return static_cast<unsigned char>(meta[k]);
+        };
+        while (i > 0 && (u(i) & 0xC0) == 0x80) {
+            i--;
+        }
+        std::size_t want = u(i) < 0x80 ? 1 : u(i) >= 0xF0 ? 4
+                         : u(i) >= 0xE0 ? 3 : 2;
+        if (i + want > len) {
+            meta[i] = '\0';
+        }
+    }
+    return s;
+}
+
+}  // namespace oktatel
