@@ -184,6 +184,13 @@ struct FieldError {
     const char *reason;   /* fixed text, e.g. "must contain digits only" */
 };
 
+/*
+ * Sent from the Admin Console's Preview tab (url.value ends with
+ * "/generatePreview"). Known before validation: a preview carries a
+ * placeholder number that would not pass it.
+ */
+bool is_preview(const RawHook &raw);
+
 /* true: *out filled. false: *err names the first bad field. */
 bool validate(const RawHook &raw, const ValidateOptions &opt, Hook *out,
               FieldError *err);

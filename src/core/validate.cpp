@@ -258,11 +258,17 @@ bool validate(const RawHook &raw, const ValidateOptions &opt, Hook *out,
     if (!c.shape(Field::url_value)) {
         return false;
     }
-    constexpr std::string_view preview = "/generatePreview";
-    v = raw.url_value.view();
-    out->preview = v.size() >= preview.size()
-                   && v.substr(v.size() - preview.size()) == preview;
+    out->preview = is_preview(raw);
     return true;
+}
+
+bool is_preview(const RawHook &raw)
+{
+    constexpr std::string_view preview = "/generatePreview";
+    std::string_view v = raw.url_value.view();
+
+    return v.size() >= preview.size()
+           && v.substr(v.size() - preview.size()) == preview;
 }
 
 }  // namespace oktatel

@@ -882,6 +882,13 @@ ot_process_hook(ngx_http_request_t *r, ot_ctx_t *ctx)
         }
     }
 
+    if (!conf->deliver_previews && ot::is_preview(raw)) {
+        ot_log_outcome(ctx, "preview", 0, string_view(), "not-sent");
+        return ot_send_action(r, ot::Status::successful,
+                              ot_sv(conf->provider), "preview",
+                              "Preview request: not sent to 8x8");
+    }
+
     vopt.default_country_code = ot_sv(conf->default_country_code);
 
     if (!ot::validate(raw, vopt, &hook, &ferr)) {
@@ -895,13 +902,6 @@ ot_process_hook(ngx_http_request_t *r, ot_ctx_t *ctx)
     ctx->type = hook.type;
     ngx_memcpy(ctx->event_id, hook.event_id.data, hook.event_id.len + 1);
     ot::mask_phone(hook.e164.view(), ctx->masked_to, sizeof(ctx->masked_to));
-
-    if (hook.preview && !conf->deliver_previews) {
-        ot_log_outcome(ctx, "preview", 0, string_view(), "not-sent");
-        return ot_send_action(r, ot::Status::successful,
-                              ot_sv(conf->provider), "preview",
-                              "Preview request: not sent to 8x8");
-    }
 
     if (hook.channel == ot::Channel::voice) {
         uri = &conf->voice_location;
@@ -1984,9 +1984,9 @@ ot_set_size(ngx_conf_t *cf, ngx_command_t *cmd, void *c)
         return rv;
     }
 
-    if (*sp < 1024 || *sp > 1024 * 1024) {
+    if (*sp < 1024 || *sp > 16 * 1024 * 1024) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"%V\" must be between 1k and 1m", &cmd->name);
+                           "\"%V\" must be between 1k and 16m", &cmd->name);
         return static_cast<char *>(NGX_CONF_ERROR);
     }
 

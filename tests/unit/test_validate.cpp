@@ -442,6 +442,13 @@ START_TEST(url_rules)
     expect_error(with("value", "/idp/idx/challenge/send",
                       "\"/" + std::string(256, 'u') + "\""),
                  Field::url_value, "is too long");
+
+    /* known before validation: the preview's placeholder number fails it */
+    RawHook raw;
+    ck_assert(parse(sample("preview-sms.json"), &raw) == ParseError::none);
+    ck_assert(is_preview(raw));
+    ck_assert(parse(base_body(), &raw) == ParseError::none);
+    ck_assert(!is_preview(raw));
 }
 END_TEST
 
