@@ -6,6 +6,8 @@
 #   ./build.sh demo       build, start nginx with the module and a local 8x8
 #                         stand-in on 127.0.0.1, send sample hooks
 #   ./build.sh demo-stop  stop the demo nginx
+#   ./build.sh fuzz [s]   run the libFuzzer targets for s seconds each
+#   ./build.sh bench      module vs plain proxy_pass benchmark (wrk)
 #   ./build.sh clean      remove build/
 #
 # NGINX_SRC=/path/to/nginx-source builds against that tree instead of
@@ -175,6 +177,8 @@ case "${1:-build}" in
     test)       shift; cmd_test "$@" ;;
     demo)       cmd_demo ;;
     demo-stop)  exec "$top/conf/demo/run-demo.sh" --stop ;;
+    fuzz)       shift; ensure_deps; exec "$top/fuzz/run.sh" "$@" ;;
+    bench)      ensure_deps; build_all; exec "$top/bench/run" ;;
     clean)      rm -rf "$build" ;;
-    *)          sed -n '2,12p' "$0"; exit 2 ;;
+    *)          sed -n '2,14p' "$0"; exit 2 ;;
 esac
