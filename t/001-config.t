@@ -45,18 +45,31 @@ qr/\[emerg\] .*"okta_telephony_secret" is empty in \S+:\d+/
 
 
 
-=== TEST 3: a secret with a space
+=== TEST 3: a secret ending with a space
 --- http_config eval: $::Upstreams
 --- config
     location = /hook {
         okta_telephony;
-        okta_telephony_secret "two words-0123456789";
+        okta_telephony_secret "trailing-space-0123456789 ";
         okta_telephony_voice_location /_8x8/voice;
         okta_telephony_caller_id +6512341234;
     }
 --- must_die
 --- error_log eval
-qr/\[emerg\] .*"okta_telephony_secret": a secret cannot contain spaces or control characters/
+qr/\[emerg\] .*"okta_telephony_secret": a secret cannot start or end with a space: header values are trimmed/
+
+
+
+=== TEST 3b: a "Basic <base64>" secret, as Okta's guides suggest, is matched exactly
+--- http_config eval: $::StandIn
+--- config eval
+$::Loc =~ s/okta_telephony_secret "[^"]*";/okta_telephony_secret "Basic YWRtaW46c3VwZXJzZWNyZXQ=";/r
+--- request eval
+::hook_request($::VoiceHook)
+--- more_headers
+Authorization: Basic YWRtaW46c3VwZXJzZWNyZXQ=
+--- response_body eval
+::okta_action('SUCCESSFUL', 'standin-voice-1')
 
 
 

@@ -1393,13 +1393,24 @@ ot_add_secret(ngx_conf_t *cf, ot_loc_conf_t *conf, ngx_command_t *cmd,
         return static_cast<char *>(NGX_CONF_ERROR);
     }
 
+    /* a header value: nginx strips surrounding spaces, and Okta's own
+       guides use "Basic <base64>" as a secret */
     for (i = 0; i < len; i++) {
-        if (p[i] < 0x21 || p[i] == 0x7f) {
+        if ((p[i] < 0x20 && p[i] != '\t') || p[i] == 0x7f) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "\"%V\": a secret cannot contain spaces or "
-                               "control characters", &cmd->name);
+                               "\"%V\": a secret cannot contain control "
+                               "characters", &cmd->name);
             return static_cast<char *>(NGX_CONF_ERROR);
         }
+    }
+
+    if (p[0] == ' ' || p[0] == '\t' || p[len - 1] == ' '
+        || p[len - 1] == '\t')
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\": a secret cannot start or end with a "
+                           "space: header values are trimmed", &cmd->name);
+        return static_cast<char *>(NGX_CONF_ERROR);
     }
 
     if (len < 16) {
