@@ -362,6 +362,20 @@ ot_send_action(ngx_http_request_t *r, ot::Status s, string_view provider,
 }
 
 
+/* After an error status or an exception: a JSON 500 while nothing was
+   sent yet, so Okta always gets a well-formed answer. */
+ngx_int_t
+ot_finish_error(ngx_http_request_t *r, ngx_int_t rc)
+{
+    if (rc < NGX_HTTP_SPECIAL_RESPONSE || r->header_sent) {
+        return rc;
+    }
+
+    return ot_send_error(r, NGX_HTTP_INTERNAL_SERVER_ERROR, "internal error",
+                         NULL);
+}
+
+
 ngx_msec_int_t
 ot_elapsed(ngx_http_request_t *r)
 {
@@ -518,7 +532,7 @@ ot_resume(ngx_http_request_t *r)
         rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ngx_http_finalize_request(r, rc);
+    ngx_http_finalize_request(r, ot_finish_error(r, rc));
 }
 
 
@@ -754,6 +768,12 @@ ot_timeout_handler(ngx_event_t *ev)
     } catch (...) {
         ngx_log_error(NGX_LOG_ERR, c->log, 0,
                       "okta telephony: error in timeout handler");
+
+        if (ctx->state == OT_SENDING) {
+            ctx->state = OT_ANSWERED;
+            rc = ot_finish_error(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            ngx_http_finalize_request(r, rc);
+        }
     }
 
     ngx_http_run_posted_requests(c);
@@ -1000,11 +1020,7 @@ ot_body_handler(ngx_http_request_t *r)
         return;
     }
 
-    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
-        rc = ot_send_error(r, rc, "internal error", NULL);
-    }
-
-    ngx_http_finalize_request(r, rc);
+    ngx_http_finalize_request(r, ot_finish_error(r, rc));
 }
 
 
@@ -1090,9 +1106,8 @@ ot_handler(ngx_http_request_t *r)
             return NGX_HTTP_NOT_FOUND;
         }
 
-        conf = static_cast<ot_loc_conf_t *>(
-                   ngx_http_get_module_loc_conf(r,
-                                                ngx_http_okta_telephony_module));
+        conf = static_cast<ot_loc_conf_t *>(ngx_http_get_module_loc_conf(
+                   r, ngx_http_okta_telephony_module));
 
         if (!ot_authenticated(r, conf)) {
             ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
@@ -1140,7 +1155,7 @@ ot_handler(ngx_http_request_t *r)
         return NGX_DONE;
 
     } catch (...) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return ot_finish_error(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
     }
 }
 
