@@ -3,6 +3,12 @@
 #
 #   ./build.sh            build build/ngx_http_okta_telephony_module.so
 #   ./build.sh test       install what is missing, build, run unit + t/ tests
+#   ./build.sh test --asan      the same with the core, the module and the
+#                         unit tests built with ASan+UBSan (build/asan/);
+#                         fails on any sanitizer report
+#   ./build.sh test --valgrind  plain build, t/ suite with nginx under
+#                         valgrind; fails on definite leaks and memory
+#                         errors in the module's code
 #   ./build.sh demo       build, start nginx with the module and a local 8x8
 #                         stand-in on 127.0.0.1, send sample hooks
 #   ./build.sh demo-stop  stop the demo nginx
@@ -30,10 +36,13 @@ die() { printf 'build.sh: %s\n' "$*" >&2; exit 1; }
 apt_packages=(g++ make pkg-config perl libyajl-dev check libssl-dev
               libpcre2-dev zlib1g-dev nginx-dev nginx-light curl
               libtest-base-perl)
+# Only for `test --valgrind` (`test --asan` uses gcc's libasan/libubsan,
+# which g++ pulls in through libgcc-12-dev).
+valgrind_packages=(valgrind)
 
 ensure_deps() {
     local missing=() p
-    for p in "${apt_packages[@]}"; do
+    for p in "${apt_packages[@]}" "$@"; do
         # nginx-light is only wanted when no nginx binary is installed
         if [ "$p" = nginx-light ]; then
             command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] \
@@ -46,7 +55,12 @@ ensure_deps() {
     if [ "${#missing[@]}" -eq 0 ]; then
         return 0
     fi
-    [ -n "${NGINX_SRC:-}" ] && missing=("${missing[@]/nginx-dev}")
+    if [ -n "${NGINX_SRC:-}" ]; then
+        local keep=()
+        for p in "${missing[@]}"; do [ "$p" = nginx-dev ] || keep+=("$p"); done
+        missing=("${keep[@]}")
+        [ "${#missing[@]}" -eq 0 ] && return 0
+    fi
     say "installing: ${missing[*]}"
     local sudo=
     [ "$(id -u)" -eq 0 ] || sudo=sudo
@@ -63,25 +77,31 @@ core_cxxflags=(-std=c++17 -O2 -g -fPIC -fvisibility=hidden
                -fvisibility-inlines-hidden -Wall -Wextra -Werror -Wshadow
                -Isrc/core $(pkg-config --cflags yajl 2>/dev/null || true))
 
+# build_core [OBJDIR LIB EXTRA_CXXFLAGS...]: the core as a static library
 build_core() {
-    mkdir -p "$build/core"
+    local dir=${1:-$build/core} lib=${2:-$core_lib}
+    shift $(( $# < 2 ? $# : 2 ))
+    mkdir -p "$dir"
     local objs=() src obj
     for src in src/core/*.cpp; do
-        obj="$build/core/$(basename "${src%.cpp}").o"
+        obj="$dir/$(basename "${src%.cpp}").o"
         if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] \
            || [ -n "$(find src/core -name '*.hpp' -newer "$obj")" ]; then
-            $CXX "${core_cxxflags[@]}" -c "$src" -o "$obj"
+            $CXX "${core_cxxflags[@]}" "$@" -c "$src" -o "$obj"
         fi
         objs+=("$obj")
     done
-    rm -f "$core_lib"
-    ar rcs "$core_lib" "${objs[@]}"
+    rm -f "$lib"
+    ar rcs "$lib" "${objs[@]}"
 }
 
+# build_unit_tests [CORE_LIB OUTPUT EXTRA_FLAGS...]
 build_unit_tests() {
-    $CXX -std=c++17 -O1 -g -Wall -Wextra -Werror -Isrc/core \
-        tests/unit/*.cpp "$core_lib" \
-        $(pkg-config --cflags --libs check yajl) -o "$build/unit_tests"
+    local lib=${1:-$core_lib} out=${2:-$build/unit_tests}
+    shift $(( $# < 2 ? $# : 2 ))
+    $CXX -std=c++17 -O1 -g -Wall -Wextra -Werror -Isrc/core "$@" \
+        tests/unit/*.cpp "$lib" \
+        $(pkg-config --cflags --libs check yajl) -o "$out"
 }
 
 # --------------------------------------------------------------- nginx ----
@@ -98,16 +118,29 @@ nginx_tree() {
     fi
 }
 
+# build_module [TREE OUTPUT_SO CORE_LIB CC_OPT LD_OPT]: configure nginx in
+# TREE (default: see nginx_tree) with the module and build the .so. A TREE
+# other than nginx_tree's is a private copy of the source, configured with
+# the extra --with-cc-opt/--with-ld-opt (the sanitizer build).
 build_module() {
-    local tree stamp conf_args=()
-    tree=$(nginx_tree)
-    if [ -z "${NGINX_SRC:-}" ]; then
+    local tree=${1:-} so_out=${2:-$module_so} lib=${3:-$core_lib}
+    local cc_opt=${4:-} ld_opt=${5:-} stamp conf_args=() logdir
+    local plain_tree
+    plain_tree=$(nginx_tree)
+    [ -n "$tree" ] || tree=$plain_tree
+    logdir=$(dirname "$so_out")
+    mkdir -p "$logdir"
+    if [ "$tree" != "${NGINX_SRC:-}" ]; then
         # Debian's tree is read-only and never writes a top Makefile: copy it
+        # (a private copy of $NGINX_SRC for the sanitizer build, likewise)
         if [ ! -f "$tree/.copied" ]; then
             rm -rf "$tree"
-            cp -r /usr/share/nginx/src "$tree"
+            cp -r "${NGINX_SRC:-/usr/share/nginx/src}" "$tree"
+            rm -f "$tree/objs/.okta_telephony_configured"
             touch "$tree/.copied"
         fi
+    fi
+    if [ -z "${NGINX_SRC:-}" ]; then
         # shellcheck disable=SC1091
         source "$tree/conf_flags"
         conf_args=("${NGX_CONF_FLAGS[@]}")
@@ -117,23 +150,35 @@ build_module() {
         # shellcheck disable=SC2206
         conf_args=(--with-compat ${NGINX_CONFIGURE_ARGS:-})
     fi
+    [ -n "$cc_opt" ] && conf_args+=(--with-cc-opt="$cc_opt")
+    [ -n "$ld_opt" ] && conf_args+=(--with-ld-opt="$ld_opt")
     stamp="$tree/objs/.okta_telephony_configured"
-    if [ ! -f "$stamp" ] || [ config -nt "$stamp" ]; then
+    if [ ! -f "$stamp" ] || [ config -nt "$stamp" ] \
+       || { [ -n "$cc_opt$ld_opt" ] \
+            && [ "$(cat "$stamp")" != "${conf_args[*]} $lib" ]; }; then
         say "configuring nginx in $tree"
-        (cd "$tree" && OKTA_TELEPHONY_CORE_LIB="$core_lib" \
+        # ASAN_OPTIONS: configure runs its test programs, which the
+        # sanitizer flags instrument; a leak report must not turn a feature
+        # test into "not found"
+        (cd "$tree" && OKTA_TELEPHONY_CORE_LIB="$lib" \
+            ASAN_OPTIONS=detect_leaks=0 \
             ./configure "${conf_args[@]}" --add-dynamic-module="$top" \
-            > "$build/configure.log" 2>&1) \
-            || { tail -20 "$build/configure.log"; die "nginx configure failed"; }
-        touch "$stamp"
+            > "$logdir/configure.log" 2>&1) \
+            || { tail -20 "$logdir/configure.log"; die "nginx configure failed"; }
+        if [ -n "$cc_opt$ld_opt" ]; then
+            echo "${conf_args[*]} $lib" > "$stamp"
+        else
+            touch "$stamp"
+        fi
     fi
     # the core library is an input of the .so: relink when it changed
     local so="$tree/objs/ngx_http_okta_telephony_module.so"
-    [ -f "$so" ] && [ "$core_lib" -nt "$so" ] && rm -f "$so"
+    [ -f "$so" ] && [ "$lib" -nt "$so" ] && rm -f "$so"
     (cd "$tree" && make -f objs/Makefile -j"$jobs" modules) \
-        > "$build/make.log" 2>&1 \
-        || { grep -E 'error|Error' "$build/make.log" | head -30; die "module build failed (see build/make.log)"; }
-    cp "$so" "$module_so"
-    say "built $module_so"
+        > "$logdir/make.log" 2>&1 \
+        || { grep -E 'error|Error' "$logdir/make.log" | head -30; die "module build failed (see $logdir/make.log)"; }
+    cp "$so" "$so_out"
+    say "built $so_out"
 }
 
 build_all() {
@@ -144,24 +189,112 @@ build_all() {
 
 # ---------------------------------------------------------------- test ----
 
+# run_t_suite [prove args]: the t/ suite against $T_MODULE_SO (default: the
+# plain build)
 run_t_suite() {
     local inc=()
     perl -MTest::Nginx::Socket -e1 2>/dev/null || inc=(-I "$top/t/lib")
-    export TEST_NGINX_LOAD_MODULES="$module_so"
+    export TEST_NGINX_LOAD_MODULES="${T_MODULE_SO:-$module_so}"
     export TEST_NGINX_BINARY="${TEST_NGINX_BINARY:-/usr/sbin/nginx}"
     export TEST_NGINX_SAMPLES="$top/tests/samples"
     prove "${inc[@]}" -I "$top/t" -r "$@" t/
 }
 
+run_unit_tests() {
+    OKTATEL_SAMPLES_DIR="$top/tests/samples" OKTATEL_CORPUS_DIR="$top/tests/corpus" \
+        "$@"
+}
+
 cmd_test() {
+    case "${1:-}" in
+        --asan)     shift; cmd_test_asan "$@"; return ;;
+        --valgrind) shift; cmd_test_valgrind "$@"; return ;;
+        '')         ;;
+        *)          die "test: unknown option '$1' (--asan or --valgrind)" ;;
+    esac
     ensure_deps
     build_all
     build_unit_tests
     say "unit tests"
-    OKTATEL_SAMPLES_DIR="$top/tests/samples" OKTATEL_CORPUS_DIR="$top/tests/corpus" \
-        "$build/unit_tests"
+    run_unit_tests "$build/unit_tests"
     say "nginx tests (t/)"
     run_t_suite
+}
+
+# ------------------------------------------------------- test --asan ----
+
+asan_dir="$build/asan"
+san_flags=(-fsanitize=address,undefined -fno-omit-frame-pointer -g -O1)
+
+# The core, the module and the unit tests with ASan+UBSan; the t/ suite runs
+# Debian's (uninstrumented) nginx through t/sanitize/nginx-asan, which
+# preloads gcc's libasan and points every report to a log file. Fails if the
+# unit tests or the suite fail, or if any report was written.
+cmd_test_asan() {
+    ensure_deps
+    local lib="$asan_dir/libokta_telephony_core.a" logs="$asan_dir/logs"
+    local so="$asan_dir/ngx_http_okta_telephony_module.so" rc=0 f
+    mkdir -p "$asan_dir"
+    build_core "$asan_dir/core" "$lib" "${san_flags[@]}"
+    build_module "$build/nginx-src-asan" "$so" "$lib" \
+        "${san_flags[*]}" "-fsanitize=address,undefined"
+    build_unit_tests "$lib" "$asan_dir/unit_tests" "${san_flags[@]}"
+
+    rm -rf "$logs"
+    mkdir -p "$logs"
+    say "unit tests (ASan+UBSan, leak checking on)"
+    ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:abort_on_error=0:log_path=$logs/unit-asan" \
+    UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$logs/unit-ubsan" \
+        run_unit_tests "$asan_dir/unit_tests" || rc=1
+
+    say "nginx tests (t/) with the ASan+UBSan module"
+    OKTATEL_NGINX="${TEST_NGINX_BINARY:-/usr/sbin/nginx}" \
+    OKTATEL_ASAN_RUNTIME="$($CXX -print-file-name=libasan.so)" \
+    OKTATEL_SANITIZER_LOGS="$logs" \
+    TEST_NGINX_BINARY="$top/t/sanitize/nginx-asan" \
+    TEST_NGINX_SERVROOT="$asan_dir/servroot" \
+    T_MODULE_SO="$so" \
+        run_t_suite "$@" || rc=1
+
+    for f in "$logs"/*; do
+        [ -e "$f" ] || continue
+        rc=1
+        printf '\n==> sanitizer report %s\n' "$f"
+        cat "$f"
+    done
+    if [ "$rc" -ne 0 ]; then
+        die "test --asan failed (reports, if any, are in $logs)"
+    fi
+    say "test --asan: no sanitizer reports"
+}
+
+# --------------------------------------------------- test --valgrind ----
+
+valgrind_dir="$build/valgrind"
+# a valgrind record (error or definite leak) fails its block when a frame is
+# in the module: the glue's functions (ot_*) and file, or the core
+valgrind_module_re='okta_telephony|oktatel::|\bot_\w+\('
+
+# The plain build; the t/ suite with nginx (daemon off, master_process off)
+# under valgrind memcheck. Every record is printed and collected in
+# build/valgrind/valgrind.log; records in the module's code fail the block.
+cmd_test_valgrind() {
+    ensure_deps "${valgrind_packages[@]}"
+    build_all
+    local log="$valgrind_dir/valgrind.log" rc=0
+    mkdir -p "$valgrind_dir"
+    rm -f "$log"
+    say "nginx tests (t/) under valgrind"
+    TEST_NGINX_USE_VALGRIND="--tool=memcheck --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite --num-callers=50 --suppressions=$top/t/sanitize/valgrind.supp" \
+    TEST_NGINX_VALGRIND_FAIL="$valgrind_module_re" \
+    TEST_NGINX_VALGRIND_LOG="$log" \
+    TEST_NGINX_SERVROOT="$valgrind_dir/servroot" \
+        run_t_suite "$@" || rc=1
+    if [ -s "$log" ]; then
+        say "valgrind records (all of them) are in $log"
+    fi
+    [ "$rc" -eq 0 ] || die "test --valgrind failed"
+    say "test --valgrind: no valgrind records in the module's code"
 }
 
 # ---------------------------------------------------------------- demo ----
@@ -180,5 +313,5 @@ case "${1:-build}" in
     fuzz)       shift; ensure_deps; exec "$top/fuzz/run.sh" "$@" ;;
     bench)      ensure_deps; build_all; exec "$top/bench/run" ;;
     clean)      rm -rf "$build" ;;
-    *)          sed -n '2,14p' "$0"; exit 2 ;;
+    *)          sed -n '2,19p' "$0"; exit 2 ;;
 esac

@@ -137,6 +137,10 @@ struct ot_ctx_t {
     ot::RequestType      type;
     char                 event_id[129];
     char                 masked_to[20];
+
+    /* for the variables: the first outcome and 8x8's id */
+    const char          *outcome;
+    char                 txn[129];
 };
 
 static_assert(std::is_trivially_destructible<ot_ctx_t>::value,
@@ -395,6 +399,14 @@ ot_log_outcome(ot_ctx_t *ctx, const char *outcome, ngx_uint_t provider_status,
     ngx_http_request_t  *r = ctx->request;
     ngx_log_t           *log = r->connection->log;
     char                *action = log->action;
+
+    if (ctx->outcome == NULL) {
+        size_t  n = ngx_min(txn.size(), sizeof(ctx->txn) - 1);
+
+        ctx->outcome = outcome;
+        ngx_memcpy(ctx->txn, txn.data(), n);
+        ctx->txn[n] = '\0';
+    }
 
     /* no "while sending to client" on the hook's line */
     log->action = NULL;
@@ -1243,6 +1255,85 @@ ot_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
         if (b->in_file) {
             b->file_pos = b->file_last;
         }
+    }
+
+    return NGX_OK;
+}
+
+
+/* ---------------------------------------------------------- variables -- */
+
+enum ot_var_e : uintptr_t { OT_VAR_OUTCOME, OT_VAR_EVENT_ID, OT_VAR_TXN };
+
+
+ngx_int_t
+ot_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
+    uintptr_t data)
+{
+    ot_ctx_t    *ctx;
+    const char  *s = NULL;
+
+    ctx = static_cast<ot_ctx_t *>(
+              ngx_http_get_module_ctx(r->main, ngx_http_okta_telephony_module));
+
+    if (ctx != NULL) {
+        switch (data) {
+        case OT_VAR_OUTCOME:
+            s = ctx->outcome;
+            break;
+        case OT_VAR_EVENT_ID:
+            s = ctx->event_id;
+            break;
+        default:
+            s = ctx->txn;
+            break;
+        }
+    }
+
+    if (s == NULL || *s == '\0') {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    /* every value is validated or fixed text: nothing to escape */
+    v->data = reinterpret_cast<u_char *>(const_cast<char *>(s));
+    v->len = ngx_strlen(s);
+    v->valid = 1;
+    v->no_cacheable = 1;
+    v->not_found = 0;
+
+    return NGX_OK;
+}
+
+
+ngx_http_variable_t  ot_variables[] = {
+
+    { ngx_string("okta_telephony_outcome"), NULL, ot_variable,
+      OT_VAR_OUTCOME, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("okta_telephony_event_id"), NULL, ot_variable,
+      OT_VAR_EVENT_ID, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("okta_telephony_transaction_id"), NULL, ot_variable,
+      OT_VAR_TXN, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    ngx_http_null_variable
+};
+
+
+ngx_int_t
+ot_add_variables(ngx_conf_t *cf)
+{
+    ngx_http_variable_t  *var, *v;
+
+    for (v = ot_variables; v->name.len; v++) {
+        var = ngx_http_add_variable(cf, &v->name, v->flags);
+        if (var == NULL) {
+            return NGX_ERROR;
+        }
+
+        var->get_handler = v->get_handler;
+        var->data = v->data;
     }
 
     return NGX_OK;
@@ -2196,7 +2287,7 @@ ot_init(ngx_conf_t *)
 
 
 ngx_http_module_t  ot_module_ctx = {
-    NULL,                                  /* preconfiguration */
+    ot_add_variables,                      /* preconfiguration */
     ot_init,                               /* postconfiguration */
 
     NULL,                                  /* create main configuration */
