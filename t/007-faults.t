@@ -21,9 +21,8 @@ __DATA__
 --- error_code: 200
 --- response_body eval
 ::okta_action('FAILED', undef, '8x8 voice unreachable (HTTP 502 from nginx)')
---- error_log
-connect() failed
-outcome=FAILED 8x8_status=502
+--- error_log eval
+["connect() failed", qr/outcome=FAILED 8x8_status=502 txn=- latency=\d+ms detail=unreachable/]
 
 
 
@@ -70,6 +69,8 @@ no live upstreams
 ::eight_reply(200, '<html><body>Maintenance</body></html>', 'text/html')
 --- response_body eval
 ::okta_action('FAILED', undef, '8x8 voice HTTP 200: reply is not 8x8 JSON')
+--- error_log eval
+qr/outcome=FAILED 8x8_status=200 txn=- latency=\d+ms detail=not-8x8-json/
 
 
 
@@ -170,6 +171,8 @@ qr/outcome=FAILED 8x8_status=0 txn=- latency=(4\d\d|5\d\d|6\d\d)ms detail=timeou
 ::eight_reply(200, $::Huge)
 --- response_body eval
 ::okta_action('FAILED', undef, '8x8 voice HTTP 200: reply larger than okta_telephony_reply_buffer_size')
+--- error_log eval
+qr/outcome=FAILED 8x8_status=200 txn=- latency=\d+ms detail=reply-too-large/
 
 
 

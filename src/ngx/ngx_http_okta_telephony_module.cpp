@@ -452,6 +452,30 @@ ot_abort_subrequest(ot_ctx_t *ctx)
 }
 
 
+/* The log's detail= for a refusal: 8x8's code, else what went wrong. */
+const char *
+ot_failure_detail(ot_ctx_t *ctx, ot::Status s, const ot::ProviderReply &rep)
+{
+    if (s == ot::Status::successful) {
+        return NULL;
+    }
+
+    if (!ctx->header_seen) {
+        return "unreachable";
+    }
+
+    if (ctx->reply_overflow) {
+        return "reply-too-large";
+    }
+
+    if (!rep.code.empty()) {
+        return rep.code.data;
+    }
+
+    return rep.json ? "not-accepted" : "not-8x8-json";
+}
+
+
 /* Maps what 8x8 did to Okta's answer and sends it. */
 ngx_int_t
 ot_answer_from_reply(ot_ctx_t *ctx)
@@ -503,7 +527,7 @@ ot_answer_from_reply(ot_ctx_t *ctx)
     }
 
     ot_log_outcome(ctx, ot::status_name(s), status, rep.transaction_id.view(),
-                   s == ot::Status::successful ? NULL : rep.code.data);
+                   ot_failure_detail(ctx, s, rep));
 
     ctx->state = OT_ANSWERED;
 
@@ -604,8 +628,7 @@ ot_post_subrequest(ngx_http_request_t *sr, void *data, ngx_int_t rc)
             ot_log_outcome(ctx, s == ot::Status::successful
                                 ? "async-delivered" : "async-failed",
                            status, rep.transaction_id.view(),
-                           s == ot::Status::successful ? NULL
-                                                       : rep.code.data);
+                           ot_failure_detail(ctx, s, rep));
 
         } catch (...) {
             /* nothing to answer any more */
