@@ -270,3 +270,21 @@ qr/outcome=async-failed 8x8_status=200 txn=cda3d56d-1424-e711-813c-06ed3428fe67 
 --- wait: 0.8
 --- error_log
 outcome=async-timeout
+
+
+
+=== TEST 16: a 1 MiB reply with proxy_buffering off: FAILED, nothing written to disk
+--- http_config eval: $::Upstreams
+--- config eval
+$::Loc =~ s/proxy_http_version 1.1;/proxy_http_version 1.1;\n        proxy_buffering off;/gr
+--- request eval
+::hook_request($::VoiceHook)
+--- more_headers eval
+"Authorization: $::Secret"
+--- tcp_listen: 12345
+--- tcp_reply eval
+::eight_reply(200, $::Huge)
+--- response_body eval
+::okta_action('FAILED', undef, '8x8 voice HTTP 200: reply larger than okta_telephony_reply_buffer_size')
+--- no_error_log
+buffered to a temporary file
