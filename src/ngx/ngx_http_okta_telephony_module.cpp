@@ -404,7 +404,9 @@ ot_log_outcome(ot_ctx_t *ctx, const char *outcome, ngx_uint_t provider_status,
         size_t  n = ngx_min(txn.size(), sizeof(ctx->txn) - 1);
 
         ctx->outcome = outcome;
-        ngx_memcpy(ctx->txn, txn.data(), n);
+        if (n) {
+            ngx_memcpy(ctx->txn, txn.data(), n);
+        }
         ctx->txn[n] = '\0';
     }
 
