@@ -120,6 +120,17 @@ struct Gen {
     }
 };
 
+/* [p, e) holds only JSON white space */
+inline bool json_space_only(const char *p, const char *e)
+{
+    for (; p < e; p++) {
+        if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') {
+            return false;
+        }
+    }
+    return true;
+}
+
 }  // namespace detail
 }  // namespace oktatel
 

@@ -275,9 +275,13 @@ struct ReplyState {
     FixedStr<200>  message, status_message;
     FixedStr<32>   code, status_code;
     bool           message_long, status_message_long;
+    std::size_t    root_end;    /* bytes up to the top-level value's end */
+    void          *handle;      /* yajl_handle, for the offset above */
 
     void clear()
     {
+        root_end = 0;
+        handle = nullptr;
         depth = 0;
         in_status = false;
         pending = k_none;
@@ -414,6 +418,10 @@ int rcb_end(void *ctx)
     if (--r->depth <= 1) {
         r->in_status = false;
     }
+    if (r->depth == 0) {
+        r->root_end = yajl_get_bytes_consumed(
+                          static_cast<yajl_handle>(r->handle));
+    }
     r->pending = k_none;
     return 1;
 }
@@ -459,10 +467,14 @@ bool parse_reply(ReplyState *r, const char *body, std::size_t n,
     if (h == nullptr) {
         return false;
     }
+    r->handle = h;
+    /* after the object only white space: yajl 2.1 takes an unterminated
+       string there for more input to come, and completes without it */
     bool ok = yajl_parse(h, reinterpret_cast<const unsigned char *>(body), n)
                   == yajl_status_ok
               && yajl_complete_parse(h) == yajl_status_ok
-              && r->depth == 0;
+              && r->depth == 0 && r->root_end > 0
+              && detail::json_space_only(body + r->root_end, body + n);
     yajl_free(h);
     return ok;
 }

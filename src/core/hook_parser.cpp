@@ -124,6 +124,8 @@ struct HookParser::State {
     std::uint8_t  frames[n_count];
     std::uint8_t  pending;      /* what the last key of the top frame names */
     bool          root_done;
+    std::size_t   root_end;     /* bytes of the chunk up to the root's end */
+    void         *handle;       /* yajl_handle, for the offset above */
     ParseError    error;
     std::uint32_t seen;         /* leaf fields and containers already seen */
 
@@ -296,6 +298,9 @@ int cb_end(void *ctx)
         s->skip_depth--;
     } else if (s->doc_depth > 0 && --s->doc_depth == 0) {
         s->root_done = true;
+        /* yajl has counted the '}' already */
+        s->root_end = yajl_get_bytes_consumed(
+                          static_cast<yajl_handle>(s->handle));
     }
     s->pending = t_none;
     return 1;
@@ -326,6 +331,8 @@ HookParser::HookParser(RawHook *out, const yajl_alloc_funcs *af,
     s.doc_depth = 0;
     s.pending = t_none;
     s.root_done = false;
+    s.root_end = 0;
+    s.handle = nullptr;
     s.error = ParseError::none;
     s.seen = 0;
 
@@ -341,6 +348,7 @@ HookParser::HookParser(RawHook *out, const yajl_alloc_funcs *af,
     yajl_config(h, yajl_allow_multiple_values, 0);
     yajl_config(h, yajl_allow_partial_values, 0);
     handle_ = h;
+    s.handle = h;
 }
 
 HookParser::~HookParser()
@@ -361,9 +369,19 @@ bool HookParser::feed(const char *p, std::size_t n)
     if (n == 0) {
         return true;
     }
+    bool was_done = state_->root_done;
     yajl_status rc = yajl_parse(static_cast<yajl_handle>(handle_),
                                 reinterpret_cast<const unsigned char *>(p), n);
     if (rc == yajl_status_ok) {
+        /* after the root only white space: yajl 2.1 takes an unterminated
+           string there for more input to come, and finish() accepts it */
+        if (state_->root_done
+            && !detail::json_space_only(p + (was_done ? 0 : state_->root_end),
+                                        p + n))
+        {
+            error_ = ParseError::bad_json;
+            return false;
+        }
         return true;
     }
     error_ = (rc == yajl_status_client_canceled

@@ -511,6 +511,7 @@ START_TEST(reply_garbage)
         created.substr(0, created.size() / 2),
         queued.substr(0, queued.size() - 3),
         std::string(100, '[') + std::string(100, ']'),
+        created + "\"", queued + " \"x}",
     };
     for (const std::string &b : bodies) {
         for (int status : { 200, 502 }) {

@@ -286,10 +286,25 @@ START_TEST(bad_json)
         "{\"a\":1} x", "{} {}", "{}[]", "{'a':1}", "{\"a\":1 /* c */}",
         "// c\n{}", "{\"a\":\"\x01\"}", "{\"a\":01}", "{\"a\":tru}",
         "{\"a\":\"\\x\"}", "{a:1}", "<html></html>", "{\"a\":\"\\u12\"}",
+        /* yajl 2.1 alone accepts an unterminated string after the root */
+        "{}\"", "{} \"x}", "{\"a\":1}\n\"",
     };
     for (const char *b : bodies) {
         RawHook raw;
         ck_assert_msg(parse(b, &raw) == ParseError::bad_json, "'%s'", b);
+    }
+
+    /* the same, the quote in a later piece */
+    const char *pieces[][2] = {
+        { "{\"a\":1}", "\"" }, { "{\"a\":1} ", " \"x" }, { "{}", "\n" },
+    };
+    for (std::size_t i = 0; i < 3; i++) {
+        RawHook raw;
+        HookParser hp(&raw);
+        bool ok = hp.feed(pieces[i][0], std::strlen(pieces[i][0]))
+                  && hp.feed(pieces[i][1], std::strlen(pieces[i][1]))
+                  && hp.finish();
+        ck_assert_msg(ok == (i == 2), "pieces %zu", i);
     }
 }
 END_TEST
