@@ -288,3 +288,20 @@ $::Loc =~ s/proxy_http_version 1.1;/proxy_http_version 1.1;\n        proxy_buffe
 ::okta_action('FAILED', undef, '8x8 voice HTTP 200: reply larger than okta_telephony_reply_buffer_size')
 --- no_error_log
 buffered to a temporary file
+
+
+
+=== TEST 17: a reply without Content-Length, read until 8x8 closes, in several pieces
+--- http_config eval: $::Upstreams
+--- config eval: $::Loc
+--- request eval
+::hook_request($::VoiceHook)
+--- more_headers eval
+"Authorization: $::Secret"
+--- tcp_listen: 12345
+--- tcp_reply eval
+["HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{\"pad\":\"" . ('p' x 3000),
+ ('q' x 3000) . "\",\"sessionId\":\"no-length-1\",",
+ "\"sessionStatus\":\"CREATED\",\"statusCode\":1}"]
+--- response_body eval
+::okta_action('SUCCESSFUL', 'no-length-1')

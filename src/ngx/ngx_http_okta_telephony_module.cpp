@@ -123,6 +123,7 @@ struct ot_ctx_t {
     /* 8x8's reply, captured by the filters */
     u_char              *reply;
     size_t               reply_len;
+    size_t               reply_size;     /* allocated, <= the cap */
     ngx_uint_t           reply_status;
     ngx_int_t            sub_rc;
 
@@ -1229,6 +1230,41 @@ ot_header_filter(ngx_http_request_t *r)
 }
 
 
+/* Room for at least "need" bytes of 8x8's reply: its Content-Length when
+   it sent one, else doubling; never more than the cap. A reply of a few
+   hundred bytes stays inside the pool's current block (no malloc). */
+ngx_int_t
+ot_grow_reply(ngx_http_request_t *r, ot_ctx_t *ctx, size_t need)
+{
+    size_t   cap = ctx->conf->reply_buffer_size;
+    size_t   size;
+    off_t    len = r->headers_out.content_length_n;
+    u_char  *p;
+
+    if (ctx->reply == NULL && len >= (off_t) need && len <= (off_t) cap) {
+        size = (size_t) len;
+
+    } else {
+        size = ngx_max(ctx->reply_size * 2, 512);
+        size = ngx_min(ngx_max(size, need), cap);
+    }
+
+    p = static_cast<u_char *>(ngx_pnalloc(r->pool, size));
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ctx->reply_len) {
+        ngx_memcpy(p, ctx->reply, ctx->reply_len);
+    }
+
+    ctx->reply = p;
+    ctx->reply_size = size;
+
+    return NGX_OK;
+}
+
+
 /* Captures 8x8's reply up to okta_telephony_reply_buffer_size and passes
    nothing on: the reply never reaches Okta's connection. */
 ngx_int_t
@@ -1259,17 +1295,16 @@ ot_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
         if (n && !ctx->sub_done && !ctx->reply_overflow) {
             size_t  cap = ctx->conf->reply_buffer_size;
 
-            if (ctx->reply == NULL) {
-                ctx->reply = static_cast<u_char *>(ngx_pnalloc(r->pool, cap));
-                if (ctx->reply == NULL) {
-                    return NGX_ERROR;
-                }
-            }
-
             if (n > cap - ctx->reply_len) {
                 ctx->reply_overflow = 1;
 
             } else {
+                if (ctx->reply_len + n > ctx->reply_size
+                    && ot_grow_reply(r, ctx, ctx->reply_len + n) != NGX_OK)
+                {
+                    return NGX_ERROR;
+                }
+
                 ngx_memcpy(ctx->reply + ctx->reply_len, b->pos, n);
                 ctx->reply_len += n;
             }
