@@ -1,0 +1,348 @@
+/*
+ * bench/core_driver: runs the module's per-hook core work N times, the way
+ * the nginx glue does it, so that callgrind can count the instructions.
+ *
+ *   core_driver [N] [hook.json] [8x8-reply.json] [stage]
+ *
+ * One iteration = one hook in sync mode:
+ *   HookParser (feed + finish) -> is_preview -> validate -> mask_phone
+ *   -> build_voice_request (the 8x8 body)
+ *   -> parse_voice_reply (8x8's answer) -> decide -> build_okta_action
+ *
+ * Memory: like the glue, yajl and the Sinks allocate from a per-request
+ * "pool" (a bump allocator reset after every iteration, with the same
+ * size-header scheme as ot_yajl_malloc/ot_yajl_realloc); nothing here calls
+ * malloc per iteration. The driver counts the heap allocations made during
+ * the loop (malloc, calloc and realloc are interposed) and
+ * prints them, so a regression to per-hook heap use shows.
+ *
+ * stage (default "answer") stops each iteration early, for a breakdown:
+ *   parse     HookParser only
+ *   validate  + is_preview, validate, mask_phone
+ *   body      + build_voice_request          (the 8x8 body)
+ *   reply     + parse_voice_reply            (8x8's answer)
+ *   answer    + decide, build_okta_action    (Okta's answer): everything
+ *
+ * Per-hook cost: run it under callgrind with N=1 and N=1001;
+ * (Ir(1001) - Ir(1)) / 1000 removes start-up and file reading.
+ * bench/run does that.
+ */
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+#include "telephony.hpp"
+
+namespace ot = oktatel;
+
+namespace {
+
+/* ------------------------------------------------- the "request pool" -- */
+
+struct Pool {
+    unsigned char *base;
+    std::size_t    size;
+    std::size_t    used;
+    std::size_t    peak;
+    std::size_t    allocs;   /* allocations in this "request" */
+};
+
+void *pool_alloc(Pool *p, std::size_t n)
+{
+    std::size_t a = (p->used + 15) & ~static_cast<std::size_t>(15);
+    if (a + n > p->size) {
+        return nullptr;
+    }
+    p->used = a + n;
+    p->allocs++;
+    if (p->used > p->peak) {
+        p->peak = p->used;
+    }
+    return p->base + a;
+}
+
+/* as ot_yajl_malloc: two size_t in front, the first the size */
+void *yj_malloc(void *ctx, std::size_t size)
+{
+    std::size_t *h = static_cast<std::size_t *>(
+        pool_alloc(static_cast<Pool *>(ctx), size + sizeof(std::size_t) * 2));
+    if (h == nullptr) {
+        return nullptr;
+    }
+    h[0] = size;
+    return h + 2;
+}
+
+void *yj_realloc(void *ctx, void *ptr, std::size_t size)
+{
+    if (ptr == nullptr) {
+        return yj_malloc(ctx, size);
+    }
+    std::size_t *old = static_cast<std::size_t *>(ptr) - 2;
+    if (size <= old[0]) {
+        return ptr;
+    }
+    void *n = yj_malloc(ctx, size);
+    if (n == nullptr) {
+        return nullptr;
+    }
+    std::memcpy(n, ptr, old[0]);
+    return n;
+}
+
+void yj_free(void *, void *) {}
+
+/* as ot_out_t / ot_out_write: a buffer in the pool, 512 then doubling */
+struct Out {
+    Pool          *pool;
+    unsigned char *data;
+    std::size_t    len;
+    std::size_t    cap;
+    bool           failed;
+};
+
+void out_write(void *ctx, const char *s, std::size_t n)
+{
+    Out *o = static_cast<Out *>(ctx);
+    if (o->failed) {
+        return;
+    }
+    if (o->len + n > o->cap) {
+        std::size_t cap = o->cap ? o->cap * 2 : 512;
+        while (cap < o->len + n) {
+            cap *= 2;
+        }
+        unsigned char *d = static_cast<unsigned char *>(pool_alloc(o->pool,
+                                                                   cap));
+        if (d == nullptr) {
+            o->failed = true;
+            return;
+        }
+        if (o->len) {
+            std::memcpy(d, o->data, o->len);
+        }
+        o->data = d;
+        o->cap = cap;
+    }
+    std::memcpy(o->data + o->len, s, n);
+    o->len += n;
+}
+
+/* ------------------------------------------------ heap use, counted -- */
+
+/* malloc/realloc/calloc calls while counting is on (the loop) */
+unsigned long heap_calls;
+bool          counting;
+
+std::string slurp(const char *path)
+{
+    std::FILE *f = std::fopen(path, "rb");
+    if (f == nullptr) {
+        std::perror(path);
+        std::exit(2);
+    }
+    std::string s;
+    char buf[4096];
+    std::size_t n;
+    while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) {
+        s.append(buf, n);
+    }
+    std::fclose(f);
+    return s;
+}
+
+/* the same configuration as bench/nginx.conf.in's hook location */
+const ot::VoiceLanguage langs[] = {
+    { "fr", "fr-FR-DeniseNeural",
+      "Votre code de v\xc3\xa9rification est {code}." },
+};
+
+enum Stage { st_parse, st_validate, st_body, st_reply, st_answer };
+
+struct Result {
+    std::size_t  body_len, answer_len, pool_peak, pool_allocs;
+    ot::Status   status;
+    std::string  body, answer;   /* only filled when asked */
+};
+
+/* one hook; false: something failed (printed) */
+bool one_hook(Pool *pool, const std::string &hook, const std::string &reply,
+              Stage stage, Result *res, bool keep)
+{
+    yajl_alloc_funcs af = { yj_malloc, yj_realloc, yj_free, pool };
+    ot::RawHook raw;
+    ot::Hook h;
+    ot::FieldError ferr;
+    ot::ValidateOptions vopt;
+    vopt.default_country_code = std::string_view();
+
+    {
+        ot::HookParser parser(&raw, &af);
+        /* one body buffer, as nginx hands a small body over */
+        if (!parser.feed(hook.data(), hook.size()) || !parser.finish()) {
+            std::fprintf(stderr, "core_driver: parse: %s\n",
+                         ot::parse_error_text(parser.error()));
+            return false;
+        }
+    }
+    res->status = ot::Status::successful;
+    if (stage == st_parse) {
+        return true;
+    }
+    if (ot::is_preview(raw)) {
+        std::fprintf(stderr, "core_driver: the sample is a preview\n");
+        return false;
+    }
+    if (!ot::validate(raw, vopt, &h, &ferr)) {
+        std::fprintf(stderr, "core_driver: validate: %s %s\n",
+                     ot::field_path(ferr.field), ferr.reason);
+        return false;
+    }
+    char masked[20];
+    ot::mask_phone(h.e164.view(), masked, sizeof(masked));
+    if (stage == st_validate) {
+        return true;
+    }
+
+    ot::VoiceConfig vc{ "+6512341234", "0.8", 2, langs,
+                        sizeof(langs) / sizeof(langs[0]), "en" };
+    Out body{ pool, nullptr, 0, 0, false };
+    if (h.channel != ot::Channel::voice
+        || !ot::build_voice_request(h, vc, &af, ot::Sink{ out_write, &body })
+        || body.failed)
+    {
+        std::fprintf(stderr, "core_driver: build_voice_request failed\n");
+        return false;
+    }
+    res->body_len = body.len;
+    if (keep) {
+        res->body.assign(reinterpret_cast<char *>(body.data), body.len);
+    }
+    if (stage == st_body) {
+        return true;
+    }
+
+    ot::ProviderReply rep = ot::parse_voice_reply(200, reply.data(),
+                                                  reply.size(), &af);
+    if (stage == st_reply) {
+        return rep.accepted;
+    }
+    char meta[300];
+    ot::Status s = ot::decide(h.channel, 200, rep, meta, sizeof(meta));
+
+    Out answer{ pool, nullptr, 0, 0, false };
+    if (!ot::build_okta_action(s, "8x8", rep.transaction_id.view(),
+                               s == ot::Status::successful
+                               ? std::string_view() : std::string_view(meta),
+                               &af, ot::Sink{ out_write, &answer })
+        || answer.failed)
+    {
+        std::fprintf(stderr, "core_driver: build_okta_action failed\n");
+        return false;
+    }
+
+    res->answer_len = answer.len;
+    res->status = s;
+    if (keep) {
+        res->answer.assign(reinterpret_cast<char *>(answer.data), answer.len);
+    }
+    return true;
+}
+
+}  // namespace
+
+/* Interposed allocation functions: count the calls made during the loop.
+   glibc exports the real ones as __libc_*. */
+extern "C" {
+
+void *__libc_malloc(std::size_t);
+void *__libc_calloc(std::size_t, std::size_t);
+void *__libc_realloc(void *, std::size_t);
+void  __libc_free(void *);
+
+void *malloc(std::size_t n)
+{
+    heap_calls += counting;
+    return __libc_malloc(n);
+}
+
+void *calloc(std::size_t a, std::size_t b)
+{
+    heap_calls += counting;
+    return __libc_calloc(a, b);
+}
+
+void *realloc(void *p, std::size_t n)
+{
+    heap_calls += counting;
+    return __libc_realloc(p, n);
+}
+
+void free(void *p)
+{
+    __libc_free(p);
+}
+
+}  // extern "C"
+
+int main(int argc, char **argv)
+{
+    long n = argc > 1 ? std::strtol(argv[1], nullptr, 10) : 1;
+    const char *hook_path = argc > 2 ? argv[2]
+                          : "tests/samples/voice-mfa-verification.json";
+    const char *reply_path = argc > 3 ? argv[3]
+                           : "tests/samples/8x8-voice-created.json";
+    const char *stage_name = argc > 4 ? argv[4] : "answer";
+    static const char *const stages[] = { "parse", "validate", "body",
+                                          "reply", "answer" };
+    int stage = -1;
+    for (int i = 0; i < 5; i++) {
+        if (std::strcmp(stage_name, stages[i]) == 0) {
+            stage = i;
+        }
+    }
+    if (n < 1 || stage < 0) {
+        std::fprintf(stderr, "usage: core_driver [N>=1] [hook] [reply] "
+                     "[parse|validate|body|reply|answer]\n");
+        return 2;
+    }
+    std::string hook = slurp(hook_path);
+    std::string reply = slurp(reply_path);
+
+    /* nginx's request pool is 4k blocks; the size here only needs to hold
+       one hook's allocations */
+    static unsigned char arena[64 * 1024];
+    Pool pool{ arena, sizeof(arena), 0, 0, 0 };
+
+    Result first{}, res{};
+    if (!one_hook(&pool, hook, reply, static_cast<Stage>(stage), &first,
+                  true))
+    {
+        return 1;
+    }
+    std::size_t first_peak = pool.peak, first_allocs = pool.allocs;
+
+    counting = true;
+    for (long i = 1; i < n; i++) {
+        pool.used = 0;      /* the pool is destroyed with the request */
+        pool.allocs = 0;
+        if (!one_hook(&pool, hook, reply, static_cast<Stage>(stage), &res,
+                      false)) {
+            return 1;
+        }
+    }
+    counting = false;
+
+    std::printf("stage=%s hooks=%ld status=%s body_bytes=%zu answer_bytes=%zu "
+                "pool_bytes=%zu pool_allocs=%zu heap_calls_in_loop=%lu\n",
+                stage_name, n, ot::status_name(first.status), first.body_len,
+                first.answer_len, first_peak, first_allocs, heap_calls);
+    if (std::getenv("CORE_DRIVER_PRINT")) {
+        std::printf("8x8 body: %s\nokta answer: %s\n", first.body.c_str(),
+                    first.answer.c_str());
+    }
+    return first.status == ot::Status::successful && heap_calls == 0 ? 0 : 1;
+}
