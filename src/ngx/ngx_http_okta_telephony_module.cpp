@@ -598,10 +598,9 @@ ot_post_subrequest(ngx_http_request_t *sr, void *data, ngx_int_t rc)
     }
 
     if (ctx->state == OT_SENDING) {
+        /* if posting fails (no memory), the timer answers instead */
         r->write_event_handler = ot_resume;
-        if (ngx_http_post_request(r, NULL) != NGX_OK) {
-            return NGX_OK;
-        }
+        (void) ngx_http_post_request(r, NULL);
 
         return NGX_OK;
     }
@@ -772,6 +771,13 @@ ot_timeout_handler(ngx_event_t *ev)
 
     ctx = static_cast<ot_ctx_t *>(
               ngx_http_get_module_ctx(r, ngx_http_okta_telephony_module));
+
+    if (ctx->state == OT_SENDING && ctx->sub_done) {
+        /* 8x8 has answered but the answer was not posted */
+        ot_resume(r);
+        ngx_http_run_posted_requests(c);
+        return;
+    }
 
     try {
         if (ctx->state == OT_SENDING && !ctx->sub_done) {
