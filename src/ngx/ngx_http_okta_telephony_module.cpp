@@ -479,54 +479,62 @@ ot_failure_detail(ot_ctx_t *ctx, ot::Status s, const ot::ProviderReply &rep)
 }
 
 
+/* What 8x8's reply means for Okta: the status, 8x8's reply as parsed, the
+   HTTP status to log and, unless successful, the metadata text. Shared by
+   the sync answer and the async log line. */
+ot::Status
+ot_judge_reply(ot_ctx_t *ctx, ot::ProviderReply *rep, ngx_uint_t *status,
+    char *meta, size_t cap)
+{
+    yajl_alloc_funcs  af = ot_yajl_funcs(ctx->request->pool);
+    const char       *ch = ot::channel_name(ctx->channel);
+
+    if (!ctx->header_seen) {
+        /* no reply at all: connection refused, no live upstream, ... */
+        *status = (ctx->sub_rc >= NGX_HTTP_SPECIAL_RESPONSE)
+                  ? (ngx_uint_t) ctx->sub_rc : NGX_HTTP_BAD_GATEWAY;
+        *ngx_snprintf(reinterpret_cast<u_char *>(meta), cap - 1,
+                      "8x8 %s unreachable (HTTP %ui from nginx)",
+                      ch, *status) = '\0';
+        return ot::Status::failed;
+    }
+
+    *status = ctx->reply_status;
+
+    if (ctx->reply_overflow) {
+        *ngx_snprintf(reinterpret_cast<u_char *>(meta), cap - 1,
+                      "8x8 %s HTTP %ui: reply larger than "
+                      "okta_telephony_reply_buffer_size", ch, *status) = '\0';
+        return ot::Status::failed;
+    }
+
+    const char *body = reinterpret_cast<const char *>(ctx->reply);
+
+    *rep = (ctx->channel == ot::Channel::voice)
+           ? ot::parse_voice_reply((int) *status, body, ctx->reply_len, &af)
+           : ot::parse_sms_reply((int) *status, body, ctx->reply_len, &af);
+
+    return ot::decide(ctx->channel, (int) *status, *rep, meta, cap);
+}
+
+
 /* Maps what 8x8 did to Okta's answer and sends it. */
 ngx_int_t
 ot_answer_from_reply(ot_ctx_t *ctx)
 {
-    ngx_http_request_t  *r = ctx->request;
-    ot_loc_conf_t       *conf = ctx->conf;
-    yajl_alloc_funcs     af = ot_yajl_funcs(r->pool);
-    ot::ProviderReply    rep{};
-    ot::Status           s;
-    ngx_uint_t           status;
-    char                 meta[300];
+    ot::ProviderReply  rep{};
+    ot::Status         s;
+    ngx_uint_t         status;
+    char               meta[300];
 
-    status = ctx->header_seen ? ctx->reply_status : 0;
+    s = ot_judge_reply(ctx, &rep, &status, meta, sizeof(meta));
 
-    if (!ctx->header_seen) {
-        /* no reply at all: connection refused, no live upstream, ... */
-        status = (ctx->sub_rc >= NGX_HTTP_SPECIAL_RESPONSE)
-                 ? (ngx_uint_t) ctx->sub_rc : NGX_HTTP_BAD_GATEWAY;
-        *ngx_snprintf(reinterpret_cast<u_char *>(meta), sizeof(meta) - 1,
-                      "8x8 %s unreachable (HTTP %ui from nginx)",
-                      ot::channel_name(ctx->channel), status) = '\0';
-        s = ot::Status::failed;
-        rep = ot::ProviderReply();
-
-    } else if (ctx->reply_overflow) {
-        *ngx_snprintf(reinterpret_cast<u_char *>(meta), sizeof(meta) - 1,
-                      "8x8 %s HTTP %ui: reply larger than "
-                      "okta_telephony_reply_buffer_size",
-                      ot::channel_name(ctx->channel), status) = '\0';
-        s = ot::Status::failed;
-        rep = ot::ProviderReply();
-
-    } else {
-        const char *body = reinterpret_cast<const char *>(ctx->reply);
-
-        rep = (ctx->channel == ot::Channel::voice)
-              ? ot::parse_voice_reply((int) status, body, ctx->reply_len, &af)
-              : ot::parse_sms_reply((int) status, body, ctx->reply_len, &af);
-
-        s = ot::decide(ctx->channel, (int) status, rep, meta, sizeof(meta));
-
-        if (s == ot::Status::successful && ctx->sub_rc == NGX_ERROR) {
-            /* a complete, accepting reply, then the connection failed:
-               8x8 has the request; saying FAILED would send two codes */
-            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                          "okta telephony: 8x8 connection failed after a "
-                          "complete reply");
-        }
+    if (s == ot::Status::successful && ctx->sub_rc == NGX_ERROR) {
+        /* a complete, accepting reply, then the connection failed: 8x8 has
+           the request; saying FAILED would send two codes */
+        ngx_log_error(NGX_LOG_WARN, ctx->request->connection->log, 0,
+                      "okta telephony: 8x8 connection failed after a "
+                      "complete reply");
     }
 
     ot_log_outcome(ctx, ot::status_name(s), status, rep.transaction_id.view(),
@@ -534,7 +542,7 @@ ot_answer_from_reply(ot_ctx_t *ctx)
 
     ctx->state = OT_ANSWERED;
 
-    return ot_send_action(r, s, ot_sv(conf->provider),
+    return ot_send_action(ctx->request, s, ot_sv(ctx->conf->provider),
                           rep.transaction_id.view(),
                           s == ot::Status::successful ? string_view() : meta);
 }
@@ -608,24 +616,11 @@ ot_post_subrequest(ngx_http_request_t *sr, void *data, ngx_int_t rc)
     /* async mode: Okta already has its answer; log what 8x8 did */
     if (ctx->state == OT_ANSWERED && ctx->conf->mode == OT_MODE_ASYNC) {
         try {
-            yajl_alloc_funcs   af = ot_yajl_funcs(r->pool);
             ot::ProviderReply  rep{};
+            ngx_uint_t         status;
             char               meta[300];
-            ngx_uint_t         status = ctx->header_seen
-                                        ? ctx->reply_status : 0;
-
-            if (ctx->header_seen && !ctx->reply_overflow) {
-                const char *body = reinterpret_cast<const char *>(ctx->reply);
-
-                rep = (ctx->channel == ot::Channel::voice)
-                      ? ot::parse_voice_reply((int) status, body,
-                                              ctx->reply_len, &af)
-                      : ot::parse_sms_reply((int) status, body,
-                                            ctx->reply_len, &af);
-            }
-
-            ot::Status s = ot::decide(ctx->channel, (int) status, rep, meta,
-                                      sizeof(meta));
+            ot::Status         s = ot_judge_reply(ctx, &rep, &status, meta,
+                                                  sizeof(meta));
 
             ot_log_outcome(ctx, s == ot::Status::successful
                                 ? "async-delivered" : "async-failed",
@@ -638,6 +633,31 @@ ot_post_subrequest(ngx_http_request_t *sr, void *data, ngx_int_t rc)
     }
 
     return NGX_OK;
+}
+
+
+ngx_table_elt_t *
+ot_push_header(ngx_list_t *headers, const char *key, const char *lowcase,
+    const char *value)
+{
+    ngx_table_elt_t  *h = static_cast<ngx_table_elt_t *>(
+                              ngx_list_push(headers));
+
+    if (h == NULL) {
+        return NULL;
+    }
+
+    h->key.data = (u_char *) key;
+    h->key.len = ngx_strlen(key);
+    h->value.data = (u_char *) value;
+    h->value.len = ngx_strlen(value);
+    h->lowcase_key = (u_char *) lowcase;
+    h->hash = ngx_hash_key(h->lowcase_key, h->key.len);
+#if (nginx_version >= 1023000)
+    h->next = NULL;
+#endif
+
+    return h;
 }
 
 
@@ -698,32 +718,20 @@ ot_start_subrequest(ot_ctx_t *ctx, ngx_str_t *uri, ot_out_t *body)
         return NGX_ERROR;
     }
 
-    h = static_cast<ngx_table_elt_t *>(ngx_list_push(&sr->headers_in.headers));
+    h = ot_push_header(&sr->headers_in.headers, "Content-Type",
+                       "content-type", "application/json");
     if (h == NULL) {
         return NGX_ERROR;
     }
 
-    ngx_str_set(&h->key, "Content-Type");
-    ngx_str_set(&h->value, "application/json");
-    h->lowcase_key = (u_char *) "content-type";
-    h->hash = ngx_hash_key(h->lowcase_key, h->key.len);
-#if (nginx_version >= 1023000)
-    h->next = NULL;
-#endif
     sr->headers_in.content_type = h;
 
-    h = static_cast<ngx_table_elt_t *>(ngx_list_push(&sr->headers_in.headers));
-    if (h == NULL) {
+    if (ot_push_header(&sr->headers_in.headers, "Accept", "accept",
+                       "application/json")
+        == NULL)
+    {
         return NGX_ERROR;
     }
-
-    ngx_str_set(&h->key, "Accept");
-    ngx_str_set(&h->value, "application/json");
-    h->lowcase_key = (u_char *) "accept";
-    h->hash = ngx_hash_key(h->lowcase_key, h->key.len);
-#if (nginx_version >= 1023000)
-    h->next = NULL;
-#endif
 
     sr->headers_in.content_length_n = body->len;
     sr->headers_in.keep_alive_n = -1;
