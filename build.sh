@@ -216,7 +216,7 @@ run_t_suite() {
     [ "$#" -eq 0 ] || what=("$@")
     # the suite's ports are fixed (1984, 1985, 12345): one run at a time.
     # flock -o: the nginx daemons the run starts must not hold the lock
-    local lock="$build/.t-suite.lock"
+    local lock="${TMPDIR:-/tmp}/okta-telephony-t-suite.lock"
     mkdir -p "$build"
     flock -n "$lock" true \
         || say "waiting for another ./build.sh test run to finish (fixed ports)"
