@@ -16,6 +16,8 @@ Suite *normalize_suite();
 Suite *eightbyeight_suite();
 Suite *okta_suite();
 Suite *corpus_suite();
+Suite *outcome_suite();
+Suite *conf_values_suite();
 
 namespace testutil {
 

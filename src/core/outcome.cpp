@@ -1,0 +1,107 @@
+/*
+ * Outcome names and the judgement of 8x8's reply.
+ */
+
+#include <cstdio>
+
+#include "outcome.hpp"
+
+namespace oktatel {
+
+namespace {
+
+/* indexed by Outcome; matches the README's list */
+const char *const outcome_names[] = {
+    "SUCCESSFUL", "PENDING", "FAILED", "invalid", "bad-request",
+    "rejected", "preview", "async-accepted", "async-delivered",
+    "async-failed", "async-timeout",
+};
+
+static_assert(sizeof(outcome_names) / sizeof(outcome_names[0])
+              == static_cast<std::size_t>(Outcome::count_),
+              "one name per outcome");
+
+}  // namespace
+
+const char *outcome_name(Outcome o)
+{
+    auto i = static_cast<std::size_t>(o);
+    return i < static_cast<std::size_t>(Outcome::count_) ? outcome_names[i]
+                                                         : "FAILED";
+}
+
+Outcome outcome_of(Status s)
+{
+    switch (s) {
+    case Status::successful: return Outcome::successful;
+    case Status::pending:    return Outcome::pending;
+    case Status::failed:     break;
+    }
+    return Outcome::failed;
+}
+
+void judge_reply(Channel ch, const Capture &c, const yajl_alloc_funcs *af,
+                 Judgement *j)
+{
+    const char *name = channel_name(ch);
+
+    j->reply = ProviderReply{};
+    j->detail = nullptr;
+    j->meta[0] = '\0';
+
+    if (!c.answered) {
+        /* no reply at all: connection refused, no live upstream, ... */
+        j->status = Status::failed;
+        j->http_status = c.status >= 300 ? c.status : 502;
+        j->detail = "unreachable";
+        std::snprintf(j->meta, sizeof(j->meta),
+                      "8x8 %s unreachable (HTTP %d from nginx)", name,
+                      j->http_status);
+        return;
+    }
+
+    j->http_status = c.status;
+
+    if (c.overflow) {
+        j->status = Status::failed;
+        j->detail = "reply-too-large";
+        std::snprintf(j->meta, sizeof(j->meta),
+                      "8x8 %s HTTP %d: reply larger than "
+                      "okta_telephony_reply_buffer_size", name, c.status);
+        return;
+    }
+
+    j->reply = (ch == Channel::voice)
+               ? parse_voice_reply(c.status, c.body, c.len, af)
+               : parse_sms_reply(c.status, c.body, c.len, af);
+
+    j->status = decide(ch, c.status, j->reply, j->meta, sizeof(j->meta));
+
+    if (j->status == Status::successful) {
+        j->meta[0] = '\0';
+        return;
+    }
+
+    if (!j->reply.code.empty()) {
+        j->detail = j->reply.code.data;
+    } else {
+        j->detail = j->reply.json ? "not-accepted" : "not-8x8-json";
+    }
+}
+
+void timeout_text(Channel ch, std::uint64_t ms, char *out, std::size_t cap)
+{
+    if (cap == 0) {
+        return;
+    }
+    std::snprintf(out, cap, "8x8 %s did not answer within %llu ms",
+                  channel_name(ch), static_cast<unsigned long long>(ms));
+}
+
+const char *not_configured_text(Channel ch)
+{
+    return ch == Channel::voice ? "voice delivery is not configured"
+                                : "SMS delivery is not configured";
+}
+
+}  // namespace oktatel

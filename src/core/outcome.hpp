@@ -1,0 +1,82 @@
+/*
+ * What happened to a hook, in words the log, the variables and Okta's
+ * answer share: the outcome names, and the judgement of 8x8's reply (the
+ * status for Okta, the HTTP status and detail word for the log, the
+ * transactionMetadata text).
+ *
+ * Pure C++17, no nginx header; the glue only fills a Capture with what
+ * nginx saw of the 8x8 request and sends what the Judgement says.
+ */
+
+#ifndef OKTA_TELEPHONY_CORE_OUTCOME_HPP
+#define OKTA_TELEPHONY_CORE_OUTCOME_HPP
+
+#include <cstddef>
+#include <cstdint>
+
+#include "telephony.hpp"
+
+namespace oktatel {
+
+/*
+ * A hook's outcome: outcome= in the log line and $okta_telephony_outcome.
+ * The first three are Okta's statuses as answered; the others say why no
+ * status was answered, or (async mode) what 8x8 did after the answer.
+ */
+enum class Outcome : std::uint8_t {
+    successful,         /* "SUCCESSFUL" */
+    pending,            /* "PENDING" */
+    failed,             /* "FAILED" */
+    invalid,            /* "invalid": a field failed validation */
+    bad_request,        /* "bad-request": not the hook's JSON */
+    rejected,           /* "rejected": body too large */
+    preview,            /* "preview": Admin Console preview, not sent */
+    async_accepted,     /* "async-accepted": answered, 8x8 asked */
+    async_delivered,    /* "async-delivered": then 8x8 accepted */
+    async_failed,       /* "async-failed": then 8x8 refused or failed */
+    async_timeout,      /* "async-timeout": then 8x8 did not answer */
+    count_
+};
+
+/* The fixed names above; safe to log. */
+const char *outcome_name(Outcome o);
+
+/* The outcome of answering Okta with s. */
+Outcome outcome_of(Status s);
+
+/* What nginx saw of the 8x8 request. */
+struct Capture {
+    bool         answered;   /* 8x8 sent a status line */
+    bool         overflow;   /* the reply was larger than the buffer */
+    int          status;     /* 8x8's HTTP status; nginx's own (502,
+                                504, ...) or 0 when 8x8 did not answer */
+    const char  *body;       /* the captured reply; may be null */
+    std::size_t  len;
+};
+
+/* What 8x8's reply means for Okta and for the log. */
+struct Judgement {
+    Status         status;
+    int            http_status;   /* to log: 8x8's, else nginx's */
+    ProviderReply  reply;         /* parsed when 8x8 answered in full */
+    const char    *detail;        /* null when successful: 8x8's code
+                                     (points into reply), else a fixed
+                                     word: unreachable, reply-too-large,
+                                     not-accepted, not-8x8-json */
+    char           meta[300];     /* transactionMetadata unless successful;
+                                     NUL-terminated, valid UTF-8 */
+};
+
+/* Judges a captured reply; af: yajl's allocator for the reply parser. */
+void judge_reply(Channel ch, const Capture &c, const yajl_alloc_funcs *af,
+                 Judgement *j);
+
+/* "8x8 voice did not answer within 2000 ms", bounded by cap. */
+void timeout_text(Channel ch, std::uint64_t ms, char *out, std::size_t cap);
+
+/* "voice delivery is not configured" / "SMS delivery is not configured" */
+const char *not_configured_text(Channel ch);
+
+}  // namespace oktatel
+
+#endif

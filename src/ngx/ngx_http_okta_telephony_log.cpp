@@ -1,0 +1,145 @@
+/*
+ * The hook's log line and the variables for access logs. Only validated
+ * or masked values reach either: the event id is [A-Za-z0-9._:-], the
+ * number is masked, 8x8's id is checked by the core, the rest is fixed
+ * text.
+ */
+
+#include "ngx_http_okta_telephony.h"
+
+
+namespace ngx_okta_telephony {
+
+namespace {
+
+enum ot_var_e : uintptr_t { OT_VAR_OUTCOME, OT_VAR_EVENT_ID, OT_VAR_TXN };
+
+
+/* $okta_telephony_*: read from the main request's ctx. */
+ngx_int_t
+ot_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
+    uintptr_t data)
+{
+    ot_ctx_t    *ctx = ot_get_ctx(r->main);
+    const char  *s = NULL;
+
+    if (ctx != NULL) {
+        switch (data) {
+        case OT_VAR_OUTCOME:
+            s = ctx->has_outcome ? ot::outcome_name(ctx->outcome) : NULL;
+            break;
+        case OT_VAR_EVENT_ID:
+            s = ctx->event_id;
+            break;
+        default:
+            s = ctx->txn;
+            break;
+        }
+    }
+
+    if (s == NULL || *s == '\0') {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    /* every value is validated or fixed text: nothing to escape */
+    v->data = reinterpret_cast<u_char *>(const_cast<char *>(s));
+    v->len = ngx_strlen(s);
+    v->valid = 1;
+    v->no_cacheable = 1;
+    v->not_found = 0;
+
+    return NGX_OK;
+}
+
+
+ngx_http_variable_t  ot_variables[] = {
+
+    { ngx_string("okta_telephony_outcome"), NULL, ot_variable,
+      OT_VAR_OUTCOME, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("okta_telephony_event_id"), NULL, ot_variable,
+      OT_VAR_EVENT_ID, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("okta_telephony_transaction_id"), NULL, ot_variable,
+      OT_VAR_TXN, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    ngx_http_null_variable
+};
+
+}  // namespace
+
+
+/* Milliseconds since the request's first byte. */
+ngx_msec_int_t
+ot_elapsed(ngx_http_request_t *r)
+{
+    ngx_time_t      *tp = ngx_timeofday();
+    ngx_msec_int_t   ms;
+
+    ms = (tp->sec - r->start_sec) * 1000 + (tp->msec - r->start_msec);
+    return ngx_max(ms, 0);
+}
+
+
+/* The one log line per hook (and, async, per 8x8 outcome); the first
+   outcome and 8x8's id are kept for the variables. */
+void
+ot_log_outcome(ot_ctx_t *ctx, ot::Outcome outcome,
+    ngx_uint_t provider_status, string_view txn, const char *detail)
+{
+    ngx_http_request_t  *r = ctx->request;
+    ngx_log_t           *log = r->connection->log;
+    char                *action = log->action;
+
+    if (!ctx->has_outcome) {
+        size_t  n = ngx_min(txn.size(), sizeof(ctx->txn) - 1);
+
+        ctx->has_outcome = 1;
+        ctx->outcome = outcome;
+        if (n) {
+            ngx_memcpy(ctx->txn, txn.data(), n);
+        }
+        ctx->txn[n] = '\0';
+    }
+
+    /* no "while sending to client" on the hook's line */
+    log->action = NULL;
+
+    ngx_log_error(NGX_LOG_INFO, log, 0,
+                  "okta telephony: event=%s type=%s channel=%s to=%s "
+                  "outcome=%s 8x8_status=%ui txn=%*s latency=%Mms%s%s",
+                  ctx->event_id[0] ? ctx->event_id : "-",
+                  ot::request_type_name(ctx->type),
+                  ctx->masked_to[0] ? ot::channel_name(ctx->channel) : "-",
+                  ctx->masked_to[0] ? ctx->masked_to : "-",
+                  ot::outcome_name(outcome), provider_status,
+                  txn.empty() ? 1 : txn.size(),
+                  txn.empty() ? "-" : txn.data(),
+                  (ngx_msec_t) ot_elapsed(r),
+                  detail ? " detail=" : "", detail ? detail : "");
+
+    log->action = action;
+}
+
+
+/* preconfiguration: the variables must exist before log formats use them */
+ngx_int_t
+ot_add_variables(ngx_conf_t *cf)
+{
+    ngx_http_variable_t  *var, *v;
+
+    for (v = ot_variables; v->name.len; v++) {
+        var = ngx_http_add_variable(cf, &v->name, v->flags);
+        if (var == NULL) {
+            return NGX_ERROR;
+        }
+
+        var->get_handler = v->get_handler;
+        var->data = v->data;
+    }
+
+    return NGX_OK;
+}
+
+}  // namespace ngx_okta_telephony

@@ -1,0 +1,150 @@
+/* Outcome names and the judgement of a captured 8x8 reply. */
+
+#include <cstring>
+
+#include "outcome.hpp"
+#include "test_util.hpp"
+
+using namespace oktatel;
+using namespace testutil;
+
+namespace {
+
+Judgement judge(Channel ch, bool answered, bool overflow, int status,
+                const std::string &body)
+{
+    Capture c{answered, overflow, status, body.data(), body.size()};
+    Judgement j;
+    judge_reply(ch, c, nullptr, &j);
+    return j;
+}
+
+}  // namespace
+
+START_TEST(outcome_names)
+{
+    /* the README's list, in the enum's order */
+    const char *want[] = {
+        "SUCCESSFUL", "PENDING", "FAILED", "invalid", "bad-request",
+        "rejected", "preview", "async-accepted", "async-delivered",
+        "async-failed", "async-timeout",
+    };
+    ck_assert_uint_eq(sizeof(want) / sizeof(want[0]),
+                      static_cast<unsigned>(Outcome::count_));
+    for (unsigned i = 0; i < static_cast<unsigned>(Outcome::count_); i++) {
+        ck_assert_str_eq(outcome_name(static_cast<Outcome>(i)), want[i]);
+    }
+    ck_assert_str_eq(outcome_name(Outcome::count_), "FAILED");
+    ck_assert(outcome_of(Status::successful) == Outcome::successful);
+    ck_assert(outcome_of(Status::pending) == Outcome::pending);
+    ck_assert(outcome_of(Status::failed) == Outcome::failed);
+}
+END_TEST
+
+START_TEST(judge_accepted)
+{
+    Judgement j = judge(Channel::voice, true, false, 200,
+                        sample("8x8-voice-created.json"));
+    ck_assert(j.status == Status::successful);
+    ck_assert_int_eq(j.http_status, 200);
+    ck_assert_ptr_null(j.detail);
+    ck_assert_str_eq(j.meta, "");
+    sv_eq(j.reply.transaction_id.view(),
+          "03cc8cac-376b-11ef-a28b-0582ff0039d5");
+
+    j = judge(Channel::sms, true, false, 200, sample("8x8-sms-queued.json"));
+    ck_assert(j.status == Status::successful);
+    ck_assert_ptr_null(j.detail);
+}
+END_TEST
+
+START_TEST(judge_refused)
+{
+    Judgement j = judge(Channel::voice, true, false, 422,
+                        sample("8x8-voice-error-1017.json"));
+    ck_assert(j.status == Status::failed);
+    ck_assert_int_eq(j.http_status, 422);
+    ck_assert_str_eq(j.detail, "-1017");
+    ck_assert_str_eq(j.meta, "8x8 voice HTTP 422 -1017: Invalid MSISDN "
+                             "format in Destination");
+
+    j = judge(Channel::sms, true, false, 200, sample("8x8-sms-rejected.json"));
+    ck_assert(j.status == Status::failed);
+    ck_assert_str_eq(j.detail, "REJECTED");
+
+    j = judge(Channel::voice, true, false, 500, "{}");
+    ck_assert(j.status == Status::failed);
+    ck_assert_str_eq(j.detail, "not-accepted");
+
+    j = judge(Channel::sms, true, false, 200, "<html>ok</html>");
+    ck_assert(j.status == Status::failed);
+    ck_assert_str_eq(j.detail, "not-8x8-json");
+    ck_assert_str_eq(j.meta, "8x8 sms HTTP 200: reply is not 8x8 JSON");
+}
+END_TEST
+
+START_TEST(judge_no_reply)
+{
+    /* no status line: nginx's own status, 502 when it gave none */
+    Judgement j = judge(Channel::voice, false, false, 504, "");
+    ck_assert(j.status == Status::failed);
+    ck_assert_int_eq(j.http_status, 504);
+    ck_assert_str_eq(j.detail, "unreachable");
+    ck_assert_str_eq(j.meta, "8x8 voice unreachable (HTTP 504 from nginx)");
+
+    for (int st : {0, -1, 200}) {
+        j = judge(Channel::sms, false, false, st, "");
+        ck_assert_int_eq(j.http_status, 502);
+        ck_assert_str_eq(j.meta, "8x8 sms unreachable (HTTP 502 from nginx)");
+    }
+
+    /* a body captured without a status line is not judged */
+    j = judge(Channel::voice, false, false, 0,
+              sample("8x8-voice-created.json"));
+    ck_assert(j.status == Status::failed);
+}
+END_TEST
+
+START_TEST(judge_overflow)
+{
+    /* an accepting body cut by the buffer is never SUCCESSFUL */
+    Judgement j = judge(Channel::voice, true, true, 200,
+                        sample("8x8-voice-created.json"));
+    ck_assert(j.status == Status::failed);
+    ck_assert_str_eq(j.detail, "reply-too-large");
+    ck_assert_str_eq(j.meta, "8x8 voice HTTP 200: reply larger than "
+                             "okta_telephony_reply_buffer_size");
+    ck_assert(j.reply.transaction_id.empty());
+}
+END_TEST
+
+START_TEST(fixed_texts)
+{
+    char buf[120];
+    timeout_text(Channel::voice, 2000, buf, sizeof(buf));
+    ck_assert_str_eq(buf, "8x8 voice did not answer within 2000 ms");
+    timeout_text(Channel::sms, 450, buf, 12);
+    ck_assert_str_eq(buf, "8x8 sms did");
+    buf[0] = 'x';
+    timeout_text(Channel::sms, 450, buf, 0);
+    ck_assert_int_eq(buf[0], 'x');
+    ck_assert_str_eq(not_configured_text(Channel::voice),
+                     "voice delivery is not configured");
+    ck_assert_str_eq(not_configured_text(Channel::sms),
+                     "SMS delivery is not configured");
+}
+END_TEST
+
+Suite *outcome_suite()
+{
+    Suite *s = suite_create("outcome");
+    TCase *tc = tcase_create("outcome");
+    tcase_add_test(tc, outcome_names);
+    tcase_add_test(tc, judge_accepted);
+    tcase_add_test(tc, judge_refused);
+    tcase_add_test(tc, judge_no_reply);
+    tcase_add_test(tc, judge_overflow);
+    tcase_add_test(tc, fixed_texts);
+    suite_add_tcase(s, tc);
+    return s;
+}
