@@ -36,7 +36,7 @@ Content-Type: application/json
 --- response_body eval
 ::okta_action('SUCCESSFUL', '03cc8cac-376b-11ef-a28b-0582ff0039d5')
 --- error_log eval
-qr/\[info\] .*okta telephony: event=uS5871kJThSsU8qlA1LTcg type=mfa-verification channel=voice to=\+65\*{6}32 outcome=SUCCESSFUL 8x8_status=200 txn=03cc8cac-376b-11ef-a28b-0582ff0039d5 latency=\d+ms/
+qr/\[notice\] .*okta telephony: event=uS5871kJThSsU8qlA1LTcg type=mfa-verification channel=voice to=\+65\*{6}32 outcome=SUCCESSFUL 8x8_status=200 txn=03cc8cac-376b-11ef-a28b-0582ff0039d5 latency=\d+ms/
 --- no_error_log eval
 [@::Private, '[error]']
 

@@ -40,7 +40,7 @@ length(::eight_request('sms', $::SmsBody))
 --- response_body eval
 ::okta_action('SUCCESSFUL', 'bda3d56d-1424-e711-813c-06ed3428fe67')
 --- error_log eval
-qr/\[info\] .*okta telephony: event=cD3871kJThSsU8qlA1LTyy type=password-reset channel=sms to=\+14\*{7}23 outcome=SUCCESSFUL 8x8_status=200 txn=bda3d56d-1424-e711-813c-06ed3428fe67/
+qr/\[notice\] .*okta telephony: event=cD3871kJThSsU8qlA1LTyy type=password-reset channel=sms to=\+14\*{7}23 outcome=SUCCESSFUL 8x8_status=200 txn=bda3d56d-1424-e711-813c-06ed3428fe67/
 --- no_error_log eval
 [@::Private, '[error]', 'Your Example Corp code']
 

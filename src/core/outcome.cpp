@@ -49,7 +49,7 @@ void judge_reply(Channel ch, const Capture &c, const yajl_alloc_funcs *af,
     j->detail = nullptr;
     j->meta[0] = '\0';
 
-    if (!c.answered) {
+    if (!c.answered && !c.redirected) {
         /* no reply at all: connection refused, no live upstream, ... */
         j->status = Status::failed;
         j->http_status = c.status >= 300 ? c.status : 502;
@@ -61,6 +61,16 @@ void judge_reply(Channel ch, const Capture &c, const yajl_alloc_funcs *af,
     }
 
     j->http_status = c.status;
+
+    if (c.redirected) {
+        /* 8x8 (or the location) tried to steer nginx: its reply is not
+           judged, and nothing more was sent */
+        j->status = Status::failed;
+        j->detail = "redirected";
+        std::snprintf(j->meta, sizeof(j->meta),
+                      "8x8 %s reply redirected inside nginx: refused", name);
+        return;
+    }
 
     if (c.overflow) {
         j->status = Status::failed;
@@ -87,6 +97,21 @@ void judge_reply(Channel ch, const Capture &c, const yajl_alloc_funcs *af,
     } else {
         j->detail = j->reply.json ? "not-accepted" : "not-8x8-json";
     }
+}
+
+std::uint64_t send_budget(std::uint64_t timeout_ms, std::int64_t elapsed_ms)
+{
+    std::uint64_t floor = timeout_ms / 4 < min_send_ms ? timeout_ms / 4
+                                                        : min_send_ms;
+    if (elapsed_ms < 0) {
+        elapsed_ms = 0;
+    }
+    auto elapsed = static_cast<std::uint64_t>(elapsed_ms);
+    if (elapsed >= timeout_ms || timeout_ms - elapsed < floor
+        || timeout_ms - elapsed == 0) {
+        return 0;
+    }
+    return timeout_ms - elapsed;
 }
 
 void timeout_text(Channel ch, std::uint64_t ms, char *out, std::size_t cap)

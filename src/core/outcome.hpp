@@ -48,6 +48,9 @@ Outcome outcome_of(Status s);
 struct Capture {
     bool         answered;   /* 8x8 sent a status line */
     bool         overflow;   /* the reply was larger than the buffer */
+    bool         redirected; /* nginx was made to redirect the request
+                                internally (X-Accel-Redirect, error_page,
+                                try_files, rewrite ... last): refused */
     int          status;     /* 8x8's HTTP status; nginx's own (502,
                                 504, ...) or 0 when 8x8 did not answer */
     const char  *body;       /* the captured reply; may be null */
@@ -62,7 +65,8 @@ struct Judgement {
     const char    *detail;        /* null when successful: 8x8's code
                                      (points into reply), else a fixed
                                      word: unreachable, reply-too-large,
-                                     not-accepted, not-8x8-json */
+                                     not-accepted, not-8x8-json,
+                                     redirected */
     char           meta[300];     /* transactionMetadata unless successful;
                                      NUL-terminated, valid UTF-8 */
 };
@@ -70,6 +74,15 @@ struct Judgement {
 /* Judges a captured reply; af: yajl's allocator for the reply parser. */
 void judge_reply(Channel ch, const Capture &c, const yajl_alloc_funcs *af,
                  Judgement *j);
+
+/*
+ * How long the 8x8 request may take: what is left of timeout_ms once
+ * elapsed_ms have passed since Okta's first byte, or 0 when that is too
+ * little to hear back from 8x8 in time (under a quarter of the timeout,
+ * at most min_send_ms): the hook is then answered FAILED, not sent.
+ */
+constexpr std::uint64_t min_send_ms = 150;
+std::uint64_t send_budget(std::uint64_t timeout_ms, std::int64_t elapsed_ms);
 
 /* "8x8 voice did not answer within 2000 ms", bounded by cap. */
 void timeout_text(Channel ch, std::uint64_t ms, char *out, std::size_t cap);

@@ -77,6 +77,9 @@ struct ot_loc_conf_t {
     ngx_uint_t          mode;            /* ot_mode_e */
     ngx_uint_t          timeout_status;  /* an ot::Status, as set */
     ngx_uint_t          async_status;    /* an ot::Status, as set */
+    ngx_uint_t          log_level;       /* of the hook's log line */
+    u_char             *auth_header_file;  /* where it was set */
+    ngx_uint_t          auth_header_line;
 
     /* derived in merge, read on every hook */
     ot::Status          timeout_answer;
@@ -125,6 +128,8 @@ struct ot_ctx_t {
     unsigned             reply_overflow:1;
     unsigned             header_seen:1;
     unsigned             has_outcome:1;
+    unsigned             sub_routed:1;   /* 8x8 subrequest found its location */
+    unsigned             redirected:1;   /* ... and was redirected: refused */
 
     /* for the log line; all validated or masked */
     ot::Channel          channel;
@@ -185,6 +190,8 @@ ngx_int_t ot_start_subrequest(ot_ctx_t *ctx, ngx_str_t *uri,
     ot_out_t *body);
 void ot_wait_for_8x8(ot_ctx_t *ctx, ngx_msec_t left);
 void ot_ctx_cleanup(void *data);
+ot_ctx_t *ot_8x8_ctx(ngx_http_request_t *r);
+ngx_int_t ot_guard_redirect(ngx_http_request_t *r);
 
 /* filter.cpp */
 ngx_int_t ot_filter_init(ngx_conf_t *cf);

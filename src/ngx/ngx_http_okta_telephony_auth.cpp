@@ -178,6 +178,8 @@ ot_set_auth_header(ngx_conf_t *cf, ngx_command_t *cmd, void *c)
 
     ngx_strlow(value[1].data, value[1].data, value[1].len);
     conf->auth_header = value[1];
+    conf->auth_header_file = cf->conf_file->file.name.data;
+    conf->auth_header_line = cf->conf_file->line;
 
     return NGX_CONF_OK;
 }

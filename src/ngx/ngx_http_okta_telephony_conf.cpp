@@ -34,6 +34,38 @@ ot_derive(ot_loc_conf_t *conf)
 }
 
 
+/* nginx drops a header with "_" in its name before any module sees it
+   (and logs it, value and all, at "info"): such an auth_header would
+   refuse every hook. */
+char *
+ot_check_header_accepted(ngx_conf_t *cf, ot_loc_conf_t *conf)
+{
+    ngx_http_core_srv_conf_t  *cscf;
+
+    cscf = static_cast<ngx_http_core_srv_conf_t *>(
+               ngx_http_conf_get_module_srv_conf(cf, ngx_http_core_module));
+
+    if (!ot::header_name_has_underscore(ot_sv(conf->auth_header))
+        || cscf->underscores_in_headers || !cscf->ignore_invalid_headers)
+    {
+        return NGX_CONF_OK;
+    }
+
+    ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                  "\"okta_telephony_auth_header\" \"%V\" in %s:%ui contains "
+                  "\"_\": nginx drops such headers (and logs their value) "
+                  "unless \"underscores_in_headers on\" is set in the "
+                  "server, and in the default server of its listen socket",
+                  &conf->auth_header,
+                  conf->auth_header_file ? conf->auth_header_file
+                                         : conf->enable_file,
+                  conf->auth_header_file ? conf->auth_header_line
+                                         : conf->enable_line);
+
+    return static_cast<char *>(NGX_CONF_ERROR);
+}
+
+
 /* Fail closed: an endpoint must be able to tell Okta from anyone, and
    must have somewhere to send. */
 char *
@@ -56,7 +88,7 @@ ot_check_enabled(ngx_conf_t *cf, ot_loc_conf_t *conf)
     }
 
     if (missing == NULL) {
-        return NGX_CONF_OK;
+        return ot_check_header_accepted(cf, conf);
     }
 
     ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
@@ -99,6 +131,7 @@ ot_create_loc_conf(ngx_conf_t *cf)
     conf->mode = NGX_CONF_UNSET_UINT;
     conf->timeout_status = NGX_CONF_UNSET_UINT;
     conf->async_status = NGX_CONF_UNSET_UINT;
+    conf->log_level = NGX_CONF_UNSET_UINT;
 
     return conf;
 }
@@ -144,6 +177,13 @@ ot_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                               failed);
     ngx_conf_merge_uint_value(conf->async_status, prev->async_status,
                               pending);
+    ngx_conf_merge_uint_value(conf->log_level, prev->log_level,
+                              NGX_LOG_NOTICE);
+
+    if (conf->auth_header_file == NULL) {
+        conf->auth_header_file = prev->auth_header_file;
+        conf->auth_header_line = prev->auth_header_line;
+    }
 
     ot_derive(conf);
 

@@ -60,6 +60,17 @@ ngx_conf_enum_t  ot_async_statuses[] = {
     { ngx_null_string, 0 }
 };
 
+
+/* okta_telephony_log_level: nginx's own "info" messages carry header
+   values (see the README), so the hook's line defaults to "notice" */
+ngx_conf_enum_t  ot_log_levels[] = {
+    { ngx_string("info"), NGX_LOG_INFO },
+    { ngx_string("notice"), NGX_LOG_NOTICE },
+    { ngx_string("warn"), NGX_LOG_WARN },
+    { ngx_string("error"), NGX_LOG_ERR },
+    { ngx_null_string, 0 }
+};
+
 }  // namespace
 
 
@@ -220,6 +231,13 @@ ngx_command_t  ot_commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ot_loc_conf_t, async_status),
       ot_async_statuses },
+
+    { ngx_string("okta_telephony_log_level"),
+      OT_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ot_loc_conf_t, log_level),
+      ot_log_levels },
 
     ngx_null_command
 };

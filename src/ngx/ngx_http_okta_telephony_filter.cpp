@@ -17,29 +17,15 @@ ngx_http_output_header_filter_pt  ot_next_header_filter;
 ngx_http_output_body_filter_pt    ot_next_body_filter;
 
 
-/* The ctx when r is the module's 8x8 subrequest, else NULL. */
-ot_ctx_t *
-ot_capture_ctx(ngx_http_request_t *r)
-{
-    ot_ctx_t  *ctx;
-
-    if (r == r->main) {
-        return NULL;
-    }
-
-    ctx = ot_get_ctx(r);
-
-    return (ctx != NULL && ctx->subrequest == r) ? ctx : NULL;
-}
-
-
 /* header filter: records 8x8's status */
 ngx_int_t
 ot_header_filter(ngx_http_request_t *r)
 {
-    ot_ctx_t  *ctx = ot_capture_ctx(r);
+    ot_ctx_t  *ctx = ot_8x8_ctx(r);
 
-    if (ctx != NULL && !ctx->header_seen && !ctx->sub_done) {
+    if (ctx != NULL && !ctx->header_seen && !ctx->sub_done
+        && !ctx->redirected)
+    {
         ctx->header_seen = 1;
         ctx->reply_status = r->headers_out.status;
     }
@@ -88,7 +74,7 @@ ot_grow_reply(ngx_http_request_t *r, ot_ctx_t *ctx, size_t need)
 ngx_int_t
 ot_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 {
-    ot_ctx_t     *ctx = ot_capture_ctx(r);
+    ot_ctx_t     *ctx = ot_8x8_ctx(r);
     ngx_chain_t  *cl;
 
     if (ctx == NULL) {

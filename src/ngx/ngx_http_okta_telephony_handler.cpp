@@ -195,16 +195,19 @@ ot_build(ot_ctx_t *ctx, const ot::Hook &hook, ngx_str_t **uri,
 ngx_int_t
 ot_send_to_8x8(ot_ctx_t *ctx, ngx_str_t *uri, ot_out_t *body)
 {
-    ot_loc_conf_t   *conf = ctx->conf;
-    ngx_msec_int_t   left;
-    ot::Status       s;
+    ot_loc_conf_t  *conf = ctx->conf;
+    ngx_msec_t      left;
 
-    left = (ngx_msec_int_t) conf->timeout - ot_elapsed(ctx->request);
-    if (left <= 0) {
-        s = conf->timeout_answer;
-        return ot_answer(ctx, ot::outcome_of(s), s, 0, string_view(),
-                         "timeout",
-                         "okta_telephony_timeout passed before sending");
+    /* Okta's wait runs from its first byte, headers and body included;
+       a hook with too little of it left is not sent: FAILED, not
+       PENDING, since nothing was sent */
+    left = (ngx_msec_t) ot::send_budget(conf->timeout,
+                                        ot_elapsed(ctx->request));
+    if (left == 0) {
+        return ot_answer(ctx, ot::Outcome::failed, ot::Status::failed, 0,
+                         string_view(), "timeout",
+                         "okta_telephony_timeout nearly passed before "
+                         "sending: not sent");
     }
 
     if (ot_start_subrequest(ctx, uri, body) != NGX_OK) {
@@ -213,9 +216,14 @@ ot_send_to_8x8(ot_ctx_t *ctx, ngx_str_t *uri, ot_out_t *body)
                          "could not start the 8x8 request");
     }
 
-    ot_wait_for_8x8(ctx, (ngx_msec_t) left);
+    ot_wait_for_8x8(ctx, left);
 
     if (conf->mode == OT_MODE_ASYNC) {
+        /* nginx keeps an HTTP/1.1 connection busy until the background
+           subrequest ends: "Connection: close" sends Okta's next hook to
+           a new connection, answered at once */
+        ctx->request->keepalive = 0;
+
         return ot_answer(ctx, ot::Outcome::async_accepted, conf->async_answer,
                          0, string_view(), NULL,
                          "delivery started; outcome not confirmed");

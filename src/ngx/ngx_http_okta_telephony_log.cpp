@@ -106,7 +106,7 @@ ot_log_outcome(ot_ctx_t *ctx, ot::Outcome outcome,
     /* no "while sending to client" on the hook's line */
     log->action = NULL;
 
-    ngx_log_error(NGX_LOG_INFO, log, 0,
+    ngx_log_error(ctx->conf->log_level, log, 0,
                   "okta telephony: event=%s type=%s channel=%s to=%s "
                   "outcome=%s 8x8_status=%ui txn=%*s latency=%Mms%s%s",
                   ctx->event_id[0] ? ctx->event_id : "-",

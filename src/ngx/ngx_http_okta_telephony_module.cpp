@@ -22,10 +22,24 @@ namespace ngx_okta_telephony {
 
 namespace {
 
-/* postconfiguration */
+/* postconfiguration: the capture filter and the redirect guard */
 ngx_int_t
 ot_init(ngx_conf_t *cf)
 {
+    ngx_http_core_main_conf_t  *cmcf;
+    ngx_http_handler_pt        *h;
+
+    cmcf = static_cast<ngx_http_core_main_conf_t *>(
+               ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module));
+
+    h = static_cast<ngx_http_handler_pt *>(
+            ngx_array_push(&cmcf->phases[NGX_HTTP_REWRITE_PHASE].handlers));
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ot_guard_redirect;
+
     return ot_filter_init(cf);
 }
 

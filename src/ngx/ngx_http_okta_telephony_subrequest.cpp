@@ -47,6 +47,7 @@ ot_judge(ot_ctx_t *ctx, ot::Judgement *j)
 
     c.answered = ctx->header_seen;
     c.overflow = ctx->reply_overflow;
+    c.redirected = ctx->redirected;
     c.status = ctx->header_seen ? (int) ctx->reply_status
                : ctx->sub_rc > 0 ? (int) ctx->sub_rc : 0;
     c.body = reinterpret_cast<const char *>(ctx->reply);
@@ -145,7 +146,9 @@ ot_post_subrequest(ngx_http_request_t *sr, void *data, ngx_int_t rc)
     ctx->sub_done = 1;
     ctx->sub_rc = rc;
 
-    if (!ctx->header_seen && rc == NGX_OK && sr->headers_out.status) {
+    if (!ctx->header_seen && !ctx->redirected && rc == NGX_OK
+        && sr->headers_out.status)
+    {
         ctx->header_seen = 1;
         ctx->reply_status = sr->headers_out.status;
     }
@@ -374,6 +377,82 @@ ot_start_subrequest(ot_ctx_t *ctx, ngx_str_t *uri, ot_out_t *body)
     sr->header_only = 0;
 
     return NGX_OK;
+}
+
+
+/*
+ * The ctx when r is the module's 8x8 subrequest, else NULL. Found through
+ * the post handler, which nginx keeps across an internal redirect (the
+ * module ctx it clears): whatever happens to the subrequest inside nginx,
+ * its output is still captured and never reaches Okta's connection.
+ */
+ot_ctx_t *
+ot_8x8_ctx(ngx_http_request_t *r)
+{
+    ot_ctx_t  *ctx;
+
+    if (r == r->main || r->post_subrequest == NULL
+        || r->post_subrequest->handler != ot_post_subrequest)
+    {
+        return NULL;
+    }
+
+    ctx = static_cast<ot_ctx_t *>(r->post_subrequest->data);
+
+    return ctx->subrequest == r ? ctx : NULL;
+}
+
+
+/*
+ * rewrite phase handler: the 8x8 subrequest passes once, in the location
+ * it was sent to. Passing again means nginx redirected it internally
+ * (X-Accel-Redirect or X-Accel-Redirect to @named from the upstream,
+ * error_page, try_files, rewrite ... last): that is refused before any
+ * handler of the new location runs, so the call-flow body is never sent
+ * again, to 8x8 or anywhere else, and the subrequest ends with an empty
+ * 502 that the capture filter swallows.
+ */
+ngx_int_t
+ot_guard_redirect(ngx_http_request_t *r)
+{
+    ot_ctx_t   *ctx = ot_8x8_ctx(r);
+    ngx_int_t   rc;
+
+    if (ctx == NULL) {
+        return NGX_DECLINED;
+    }
+
+    if (!ctx->sub_routed) {
+        ctx->sub_routed = 1;
+        return NGX_DECLINED;
+    }
+
+    /* an internal redirect cleared it */
+    ngx_http_set_ctx(r, ctx, ngx_http_okta_telephony_module);
+
+    if (!ctx->redirected) {
+        ctx->redirected = 1;
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "okta telephony: internal redirect of the 8x8 %s "
+                      "request refused (X-Accel-Redirect, error_page, "
+                      "try_files or rewrite ... last)",
+                      ot::channel_name(ctx->channel));
+    }
+
+    if (r->header_sent) {
+        return NGX_HTTP_BAD_GATEWAY;
+    }
+
+    r->headers_out.status = NGX_HTTP_BAD_GATEWAY;
+    r->headers_out.content_length_n = 0;
+    r->header_only = 1;
+
+    rc = ngx_http_send_header(r);
+    if (rc == NGX_ERROR || rc > NGX_OK) {
+        return rc;
+    }
+
+    return ngx_http_send_special(r, NGX_HTTP_LAST);
 }
 
 

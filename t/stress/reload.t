@@ -229,7 +229,7 @@ my @bad = bad_log_lines($log);
 is(scalar @bad, 0, 'no [alert], [crit], [emerg] or crashed worker in the error log')
     or diag(join "\n", @bad);
 my %answered_by;
-while ($log =~ /\[info\] (\d+)#\d+: \*\d+ okta telephony: event=\S+ .* outcome=SUCCESSFUL 8x8_status=200 /g) {
+while ($log =~ /\[notice\] (\d+)#\d+: \*\d+ okta telephony: event=\S+ .* outcome=SUCCESSFUL 8x8_status=200 /g) {
     $answered_by{$1}++;
 }
 my ($by_old, $by_new) = (0, 0);

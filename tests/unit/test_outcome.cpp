@@ -11,9 +11,10 @@ using namespace testutil;
 namespace {
 
 Judgement judge(Channel ch, bool answered, bool overflow, int status,
-                const std::string &body)
+                const std::string &body, bool redirected = false)
 {
-    Capture c{answered, overflow, status, body.data(), body.size()};
+    Capture c{answered, overflow, redirected, status, body.data(),
+              body.size()};
     Judgement j;
     judge_reply(ch, c, nullptr, &j);
     return j;
@@ -118,6 +119,40 @@ START_TEST(judge_overflow)
 }
 END_TEST
 
+START_TEST(judge_redirected)
+{
+    /* whatever was captured, a redirect is refused, never SUCCESSFUL */
+    for (bool answered : {false, true}) {
+        Judgement j = judge(Channel::voice, answered, false, 0,
+                            sample("8x8-voice-created.json"), true);
+        ck_assert(j.status == Status::failed);
+        ck_assert_str_eq(j.detail, "redirected");
+        ck_assert_str_eq(j.meta, "8x8 voice reply redirected inside nginx: "
+                                 "refused");
+        ck_assert(j.reply.transaction_id.empty());
+    }
+    Judgement j = judge(Channel::sms, false, true, 0, "", true);
+    ck_assert_str_eq(j.detail, "redirected");
+}
+END_TEST
+
+START_TEST(budget)
+{
+    ck_assert_uint_eq(send_budget(2000, 0), 2000);
+    ck_assert_uint_eq(send_budget(2000, -5), 2000);
+    ck_assert_uint_eq(send_budget(2000, 1850), 150);     /* the floor */
+    ck_assert_uint_eq(send_budget(2000, 1851), 0);
+    ck_assert_uint_eq(send_budget(2000, 2000), 0);
+    ck_assert_uint_eq(send_budget(2000, 99999), 0);
+    /* short timeouts: a quarter of them */
+    ck_assert_uint_eq(send_budget(400, 300), 100);
+    ck_assert_uint_eq(send_budget(400, 301), 0);
+    ck_assert_uint_eq(send_budget(1, 0), 1);
+    ck_assert_uint_eq(send_budget(1, 1), 0);
+    ck_assert_uint_eq(send_budget(0, 0), 0);
+}
+END_TEST
+
 START_TEST(fixed_texts)
 {
     char buf[120];
@@ -144,6 +179,8 @@ Suite *outcome_suite()
     tcase_add_test(tc, judge_refused);
     tcase_add_test(tc, judge_no_reply);
     tcase_add_test(tc, judge_overflow);
+    tcase_add_test(tc, judge_redirected);
+    tcase_add_test(tc, budget);
     tcase_add_test(tc, fixed_texts);
     suite_add_tcase(s, tc);
     return s;
