@@ -123,6 +123,33 @@ void timeout_text(Channel ch, std::uint64_t ms, char *out, std::size_t cap)
                   channel_name(ch), static_cast<unsigned long long>(ms));
 }
 
+const char *http_error_summary(int status)
+{
+    switch (status) {
+    case 400: return "bad request";
+    case 401: return "authentication required";
+    case 403: return "forbidden";
+    case 404: return "not found";
+    case 405: return "only POST is allowed";
+    case 408: return "request timed out";
+    case 411: return "length required";
+    case 413: return "request body is too large";
+    case 414: return "request URI is too long";
+    case 415: return "unsupported media type";
+    case 429: return "too many requests";
+    case 431:
+    case 494: return "request headers are too large";
+    case 500: return "internal error";
+    case 501: return "not implemented";
+    case 502:
+    case 503:
+    case 504: return "service unavailable";
+    case 505: return "HTTP version not supported";
+    default:  break;
+    }
+    return status >= 500 ? "internal error" : "request refused";
+}
+
 const char *not_configured_text(Channel ch)
 {
     return ch == Channel::voice ? "voice delivery is not configured"

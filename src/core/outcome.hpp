@@ -87,6 +87,10 @@ std::uint64_t send_budget(std::uint64_t timeout_ms, std::int64_t elapsed_ms);
 /* "8x8 voice did not answer within 2000 ms", bounded by cap. */
 void timeout_text(Channel ch, std::uint64_t ms, char *out, std::size_t cap);
 
+/* errorSummary for an error nginx itself answered on the hook's server
+   (bad framing, body or headers too large, ...): "bad request" etc. */
+const char *http_error_summary(int status);
+
 /* "voice delivery is not configured" / "SMS delivery is not configured" */
 const char *not_configured_text(Channel ch);
 

@@ -52,6 +52,9 @@ enum ot_mode_e : ngx_uint_t {
 
 struct ot_loc_conf_t {
     ngx_flag_t          enable;
+    ngx_flag_t          server_hook;     /* server level: a location of
+                                            this server is a hook; not
+                                            inherited */
     u_char             *enable_file;     /* where "okta_telephony" was set */
     ngx_uint_t          enable_line;
 
@@ -130,12 +133,17 @@ struct ot_ctx_t {
     unsigned             has_outcome:1;
     unsigned             sub_routed:1;   /* 8x8 subrequest found its location */
     unsigned             redirected:1;   /* ... and was redirected: refused */
+    unsigned             json_error:1;   /* nginx's own error page replaced */
 
     /* for the log line; all validated or masked */
     ot::Channel          channel;
     ot::RequestType      type;
     char                 event_id[129];
     char                 masked_to[20];
+
+    /* Okta's error JSON in place of nginx's error page */
+    u_char              *error_body;
+    size_t               error_len;
 
     /* for the variables: the first outcome and 8x8's id */
     ot::Outcome          outcome;
@@ -195,6 +203,9 @@ ngx_int_t ot_guard_redirect(ngx_http_request_t *r);
 
 /* filter.cpp */
 ngx_int_t ot_filter_init(ngx_conf_t *cf);
+
+/* handler.cpp */
+ot_ctx_t *ot_create_ctx(ngx_http_request_t *r, ot_loc_conf_t *conf);
 
 /* answer.cpp */
 ngx_int_t ot_answer(ot_ctx_t *ctx, ot::Outcome outcome, ot::Status s,

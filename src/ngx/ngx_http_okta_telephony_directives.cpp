@@ -284,7 +284,9 @@ char *
 ot_set_enable(ngx_conf_t *cf, ngx_command_t *, void *c)
 {
     ot_loc_conf_t             *conf = static_cast<ot_loc_conf_t *>(c);
+    ot_loc_conf_t             *srv;
     ngx_http_core_loc_conf_t  *clcf;
+    ngx_http_core_srv_conf_t  *cscf;
 
     if (conf->enable != NGX_CONF_UNSET) {
         return const_cast<char *>("is duplicate");
@@ -297,6 +299,14 @@ ot_set_enable(ngx_conf_t *cf, ngx_command_t *, void *c)
     clcf = static_cast<ngx_http_core_loc_conf_t *>(
                ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module));
     clcf->handler = ot_handler;
+
+    /* errors nginx answers before a location is chosen (bad framing,
+       oversized headers) get Okta's JSON too on this server */
+    cscf = static_cast<ngx_http_core_srv_conf_t *>(
+               ngx_http_conf_get_module_srv_conf(cf, ngx_http_core_module));
+    srv = static_cast<ot_loc_conf_t *>(
+              cscf->ctx->loc_conf[ngx_http_okta_telephony_module.ctx_index]);
+    srv->server_hook = 1;
 
     return NGX_CONF_OK;
 }

@@ -310,6 +310,9 @@ ot_reject(ngx_http_request_t *r, ngx_uint_t status, const char *summary)
 }
 
 
+}  // namespace
+
+
 /* Creates the request's ctx, owned by the request pool. */
 ot_ctx_t *
 ot_create_ctx(ngx_http_request_t *r, ot_loc_conf_t *conf)
@@ -335,9 +338,6 @@ ot_create_ctx(ngx_http_request_t *r, ot_loc_conf_t *conf)
 
     return ctx;
 }
-
-}  // namespace
-
 
 /* content handler of a location with "okta_telephony" */
 ngx_int_t

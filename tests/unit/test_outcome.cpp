@@ -163,6 +163,11 @@ START_TEST(fixed_texts)
     buf[0] = 'x';
     timeout_text(Channel::sms, 450, buf, 0);
     ck_assert_int_eq(buf[0], 'x');
+    ck_assert_str_eq(http_error_summary(400), "bad request");
+    ck_assert_str_eq(http_error_summary(413), "request body is too large");
+    ck_assert_str_eq(http_error_summary(494), "request headers are too large");
+    ck_assert_str_eq(http_error_summary(418), "request refused");
+    ck_assert_str_eq(http_error_summary(599), "internal error");
     ck_assert_str_eq(not_configured_text(Channel::voice),
                      "voice delivery is not configured");
     ck_assert_str_eq(not_configured_text(Channel::sms),
