@@ -46,14 +46,15 @@ void judge_reply(Channel ch, const Capture &c, const yajl_alloc_funcs *af,
     const char *name = channel_name(ch);
 
     j->reply = ProviderReply{};
-    j->detail = nullptr;
+    j->word = nullptr;
+    j->code_detail = false;
     j->meta[0] = '\0';
 
     if (!c.answered && !c.redirected) {
         /* no reply at all: connection refused, no live upstream, ... */
         j->status = Status::failed;
         j->http_status = c.status >= 300 ? c.status : 502;
-        j->detail = "unreachable";
+        j->word = "unreachable";
         std::snprintf(j->meta, sizeof(j->meta),
                       "8x8 %s unreachable (HTTP %d from nginx)", name,
                       j->http_status);
@@ -66,7 +67,7 @@ void judge_reply(Channel ch, const Capture &c, const yajl_alloc_funcs *af,
         /* 8x8 (or the location) tried to steer nginx: its reply is not
            judged, and nothing more was sent */
         j->status = Status::failed;
-        j->detail = "redirected";
+        j->word = "redirected";
         std::snprintf(j->meta, sizeof(j->meta),
                       "8x8 %s reply redirected inside nginx: refused", name);
         return;
@@ -74,7 +75,7 @@ void judge_reply(Channel ch, const Capture &c, const yajl_alloc_funcs *af,
 
     if (c.overflow) {
         j->status = Status::failed;
-        j->detail = "reply-too-large";
+        j->word = "reply-too-large";
         std::snprintf(j->meta, sizeof(j->meta),
                       "8x8 %s HTTP %d: reply larger than "
                       "okta_telephony_reply_buffer_size", name, c.status);
@@ -93,9 +94,9 @@ void judge_reply(Channel ch, const Capture &c, const yajl_alloc_funcs *af,
     }
 
     if (!j->reply.code.empty()) {
-        j->detail = j->reply.code.data;
+        j->code_detail = true;
     } else {
-        j->detail = j->reply.json ? "not-accepted" : "not-8x8-json";
+        j->word = j->reply.json ? "not-accepted" : "not-8x8-json";
     }
 }
 

@@ -62,13 +62,16 @@ struct Judgement {
     Status         status;
     int            http_status;   /* to log: 8x8's, else nginx's */
     ProviderReply  reply;         /* parsed when 8x8 answered in full */
-    const char    *detail;        /* null when successful: 8x8's code
-                                     (points into reply), else a fixed
-                                     word: unreachable, reply-too-large,
+    const char    *word;          /* the log's detail= unless it is 8x8's
+                                     code: unreachable, reply-too-large,
                                      not-accepted, not-8x8-json,
-                                     redirected */
+                                     redirected; null otherwise */
+    bool           code_detail;   /* detail= is 8x8's code (reply.code) */
     char           meta[300];     /* transactionMetadata unless successful;
                                      NUL-terminated, valid UTF-8 */
+
+    /* The log's detail=: null when successful. Safe across copies. */
+    const char *detail() const { return code_detail ? reply.code.data : word; }
 };
 
 /* Judges a captured reply; af: yajl's allocator for the reply parser. */

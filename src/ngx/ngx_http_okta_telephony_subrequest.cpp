@@ -75,7 +75,7 @@ ot_answer_from_reply(ot_ctx_t *ctx)
 
     return ot_answer(ctx, ot::outcome_of(j.status), j.status,
                      (ngx_uint_t) j.http_status,
-                     j.reply.transaction_id.view(), j.detail, j.meta);
+                     j.reply.transaction_id.view(), j.detail(), j.meta);
 }
 
 
@@ -91,7 +91,7 @@ ot_log_async_result(ot_ctx_t *ctx)
                         ? ot::Outcome::async_delivered
                         : ot::Outcome::async_failed,
                    (ngx_uint_t) j.http_status,
-                   j.reply.transaction_id.view(), j.detail);
+                   j.reply.transaction_id.view(), j.detail());
 }
 
 

@@ -48,14 +48,14 @@ START_TEST(judge_accepted)
                         sample("8x8-voice-created.json"));
     ck_assert(j.status == Status::successful);
     ck_assert_int_eq(j.http_status, 200);
-    ck_assert_ptr_null(j.detail);
+    ck_assert_ptr_null(j.detail());
     ck_assert_str_eq(j.meta, "");
     sv_eq(j.reply.transaction_id.view(),
           "03cc8cac-376b-11ef-a28b-0582ff0039d5");
 
     j = judge(Channel::sms, true, false, 200, sample("8x8-sms-queued.json"));
     ck_assert(j.status == Status::successful);
-    ck_assert_ptr_null(j.detail);
+    ck_assert_ptr_null(j.detail());
 }
 END_TEST
 
@@ -65,21 +65,21 @@ START_TEST(judge_refused)
                         sample("8x8-voice-error-1017.json"));
     ck_assert(j.status == Status::failed);
     ck_assert_int_eq(j.http_status, 422);
-    ck_assert_str_eq(j.detail, "-1017");
+    ck_assert_str_eq(j.detail(), "-1017");
     ck_assert_str_eq(j.meta, "8x8 voice HTTP 422 -1017: Invalid MSISDN "
                              "format in Destination");
 
     j = judge(Channel::sms, true, false, 200, sample("8x8-sms-rejected.json"));
     ck_assert(j.status == Status::failed);
-    ck_assert_str_eq(j.detail, "REJECTED");
+    ck_assert_str_eq(j.detail(), "REJECTED");
 
     j = judge(Channel::voice, true, false, 500, "{}");
     ck_assert(j.status == Status::failed);
-    ck_assert_str_eq(j.detail, "not-accepted");
+    ck_assert_str_eq(j.detail(), "not-accepted");
 
     j = judge(Channel::sms, true, false, 200, "<html>ok</html>");
     ck_assert(j.status == Status::failed);
-    ck_assert_str_eq(j.detail, "not-8x8-json");
+    ck_assert_str_eq(j.detail(), "not-8x8-json");
     ck_assert_str_eq(j.meta, "8x8 sms HTTP 200: reply is not 8x8 JSON");
 }
 END_TEST
@@ -90,7 +90,7 @@ START_TEST(judge_no_reply)
     Judgement j = judge(Channel::voice, false, false, 504, "");
     ck_assert(j.status == Status::failed);
     ck_assert_int_eq(j.http_status, 504);
-    ck_assert_str_eq(j.detail, "unreachable");
+    ck_assert_str_eq(j.detail(), "unreachable");
     ck_assert_str_eq(j.meta, "8x8 voice unreachable (HTTP 504 from nginx)");
 
     for (int st : {0, -1, 200}) {
@@ -112,7 +112,7 @@ START_TEST(judge_overflow)
     Judgement j = judge(Channel::voice, true, true, 200,
                         sample("8x8-voice-created.json"));
     ck_assert(j.status == Status::failed);
-    ck_assert_str_eq(j.detail, "reply-too-large");
+    ck_assert_str_eq(j.detail(), "reply-too-large");
     ck_assert_str_eq(j.meta, "8x8 voice HTTP 200: reply larger than "
                              "okta_telephony_reply_buffer_size");
     ck_assert(j.reply.transaction_id.empty());
@@ -126,13 +126,13 @@ START_TEST(judge_redirected)
         Judgement j = judge(Channel::voice, answered, false, 0,
                             sample("8x8-voice-created.json"), true);
         ck_assert(j.status == Status::failed);
-        ck_assert_str_eq(j.detail, "redirected");
+        ck_assert_str_eq(j.detail(), "redirected");
         ck_assert_str_eq(j.meta, "8x8 voice reply redirected inside nginx: "
                                  "refused");
         ck_assert(j.reply.transaction_id.empty());
     }
     Judgement j = judge(Channel::sms, false, true, 0, "", true);
-    ck_assert_str_eq(j.detail, "redirected");
+    ck_assert_str_eq(j.detail(), "redirected");
 }
 END_TEST
 
