@@ -16,6 +16,9 @@ Suite *normalize_suite();
 Suite *eightbyeight_suite();
 Suite *okta_suite();
 Suite *corpus_suite();
+Suite *number_suite();
+Suite *abuse_suite();
+Suite *window_suite();
 
 namespace testutil {
 
