@@ -25,7 +25,19 @@
  *   5. send; breaker_report() with the outcome (breaker_failure());
  *      dedupe_fill() with the answer.
  * So a hook is counted by the limits only when it is sent, and a breaker
- * probe is never spent on a hook that is not sent.
+ * probe is never spent on a hook that is not sent. With limits in several
+ * zones, lock them in one fixed order (or take each zone in turn and
+ * accept that a race can count a hook in one zone and not another).
+ *
+ * Sizing a zone (x86-64, ngx_slab rounds a chunk up to a power of 2):
+ * an rbtree node (40 bytes) and an LRU queue link (16) per entry, then
+ *   limit:  the zone key (up to 35 bytes, "n3/600000:+6598765432" is 21)
+ *           and a WindowState (64): 256-byte chunks, about 40,000 entries
+ *           in 10m; keeping only a 64-bit hash of the key instead, 128
+ *           bytes and about 80,000;
+ *   dedupe: the eventId (Okta's are 22 bytes) and a DedupeRecord (176):
+ *           256-byte chunks for ids up to 24 bytes, about 40,000 in 10m;
+ *   breaker: one BreakerState (16) per channel.
  */
 
 #ifndef OKTA_TELEPHONY_CORE_ABUSE_HPP

@@ -154,12 +154,18 @@ const char *number_error_text(NumberError e)
     case NumberError::none:                 return "";
     case NumberError::syntax:
         return "must be a phone number in E.164 form";
-    case NumberError::needs_country_code:   return "needs a country code (+...)";
-    case NumberError::invalid_country_code: return "has an unknown country code";
-    case NumberError::not_a_number:         return "is not a phone number";
-    case NumberError::too_short:            return "is too short for a phone number";
-    case NumberError::too_long:             return "is too long for a phone number";
-    case NumberError::internal:             break;
+    case NumberError::needs_country_code:
+        return "needs a country code (+...)";
+    case NumberError::invalid_country_code:
+        return "has an unknown country code";
+    case NumberError::not_a_number:
+        return "is not a phone number";
+    case NumberError::too_short:
+        return "is too short for a phone number";
+    case NumberError::too_long:
+        return "is too long for a phone number";
+    case NumberError::internal:
+        break;
     }
     return "could not be read as a phone number";
 }

@@ -17,6 +17,14 @@
  * needs it (the config-time checks below need it too, so it then runs in
  * the master and the workers inherit it), and again at worker start
  * (a no-op then). A configuration without number rules never calls it.
+ *
+ * With validate(): a destination without '+' and a default region (or a
+ * default country code, mapped by region_for_country_code()) is read here
+ * and its E.164 written into RawHook.phone_number before validate(), which
+ * then only checks it; a '+' number goes through libphonenumber only when
+ * a rule needs classify_number(). classify_number() gives the E.164 too:
+ * one call per hook, never both, and its E.164 is the one sent and used
+ * for the limits' keys.
  */
 
 #ifndef OKTA_TELEPHONY_CORE_NUMBER_HPP

@@ -244,8 +244,9 @@ START_TEST(lists)
                                     | type_bit(NumberType::shared_cost));
     std::string_view sms[] = { "allow", "mobile", "fixed_line_or_mobile" };
     ck_assert(parse_type_list(sms, 3, true, &t, &err, &bad));
-    ck_assert_uint_eq(t.sms_types, type_bit(NumberType::mobile)
-                                   | type_bit(NumberType::fixed_line_or_mobile));
+    ck_assert_uint_eq(t.sms_types,
+                      type_bit(NumberType::mobile)
+                      | type_bit(NumberType::fixed_line_or_mobile));
     ck_assert(!parse_type_list(sms, 3, false, &t, &err, &bad));
     ck_assert_str_eq(err, "the first parameter must be deny");
     ck_assert(!parse_type_list(types, 3, true, &t, &err, &bad));
