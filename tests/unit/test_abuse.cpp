@@ -261,14 +261,13 @@ START_TEST(lists)
 }
 END_TEST
 
-START_TEST(decision)
+START_TEST(decision_regions)
 {
     NumberRules r = no_rules();
     RuleText text;
     const char *reason = nullptr;
     NumberInfo jm = info("+18765551234", "JM", NumberType::mobile);
     NumberInfo prem = info("+19005551234", "US", NumberType::premium_rate);
-    NumberInfo voip = info("+445612345678", "GB", NumberType::voip);
     NumberInfo bad = info("+97912345678", "001", NumberType::unknown, false);
     NumberInfo none = info("", "ZZ", NumberType::unknown, false);
 
@@ -315,7 +314,20 @@ START_TEST(decision)
     ck_assert(check_number(r, Channel::sms, NumberError::not_a_number, none,
                            &text, &reason) == Verdict::allow);
 
-    r = no_rules();
+}
+END_TEST
+
+START_TEST(decision_types)
+{
+    RuleText text;
+    const char *reason = nullptr;
+    RegionCode c;
+    NumberInfo jm = info("+18765551234", "JM", NumberType::mobile);
+    NumberInfo prem = info("+19005551234", "US", NumberType::premium_rate);
+    NumberInfo voip = info("+445612345678", "GB", NumberType::voip);
+    NumberInfo bad = info("+97912345678", "001", NumberType::unknown, false);
+
+    NumberRules r = no_rules();
     r.deny_types = type_bit(NumberType::premium_rate)
                    | type_bit(NumberType::unknown);
     ck_assert(check_number(r, Channel::voice, NumberError::none, prem, &text,
@@ -394,7 +406,8 @@ Suite *abuse_suite()
     tcase_add_test(tc, limit_directive);
     tcase_add_test(tc, zone_keys);
     tcase_add_test(tc, lists);
-    tcase_add_test(tc, decision);
+    tcase_add_test(tc, decision_regions);
+    tcase_add_test(tc, decision_types);
     tcase_add_test(tc, need_info);
     suite_add_tcase(s, tc);
     return s;
