@@ -36,7 +36,7 @@ die() { printf 'build.sh: %s\n' "$*" >&2; exit 1; }
 # Debian packages the build and the tests need.
 apt_packages=(g++ make pkg-config perl libyajl-dev check libssl-dev
               libpcre2-dev zlib1g-dev nginx-dev nginx curl
-              libtest-base-perl)
+              libtest-base-perl libphonenumber-dev)
 # Only for `test --valgrind` (`test --asan` uses gcc's libasan/libubsan,
 # which g++ pulls in through libgcc-12-dev).
 valgrind_packages=(valgrind)
@@ -73,6 +73,10 @@ ensure_deps() {
 
 # ---------------------------------------------------------------- core ----
 
+# libphonenumber ships no .pc file; its own shared library pulls in
+# protobuf, ICU and abseil
+phonenumber_libs=(-lphonenumber)
+
 CXX=${CXX:-g++}
 core_cxxflags=(-std=c++17 -O2 -g -fPIC -fvisibility=hidden
                -fvisibility-inlines-hidden -Wall -Wextra -Werror -Wshadow
@@ -106,7 +110,8 @@ build_unit_tests() {
     shift $(( $# < 2 ? $# : 2 ))
     $CXX -std=c++17 -O1 -g -Wall -Wextra -Werror -Isrc/core "$@" \
         tests/unit/*.cpp "$lib" \
-        $(pkg-config --cflags --libs check yajl) -o "$out"
+        $(pkg-config --cflags --libs check yajl) "${phonenumber_libs[@]}" \
+        -o "$out"
 }
 
 # --------------------------------------------------------------- nginx ----

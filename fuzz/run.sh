@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Build and run the libFuzzer targets of the core, one after the other.
 #
-#   fuzz/run.sh [seconds]     seconds per target (default 60)
+#   fuzz/run.sh [seconds] [target...]   seconds per target (default 60);
+#                             targets: hook reply abuse (default: all)
 #
-# Targets: fuzz_hook (Okta hook bodies), fuzz_reply (8x8 reply bodies).
+# Targets: fuzz_hook (Okta hook bodies), fuzz_reply (8x8 reply bodies),
+# fuzz_abuse (rates, rule lists, destinations, limit and breaker state).
 # Binaries, seed and working corpora, logs and crash files go to
 # build/fuzz/. Exits non-zero if any target crashed; the crash file's path
 # is printed. Called by `./build.sh fuzz [seconds]`.
@@ -13,6 +15,8 @@ top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$top" || exit 2
 out="$top/build/fuzz"
 secs=${1:-60}
+shift $(( $# > 0 ? 1 : 0 ))
+wanted=" ${*:-hook reply abuse} "
 
 say() { printf '==> %s\n' "$*"; }
 die() { printf 'fuzz/run.sh: %s\n' "$*" >&2; exit 2; }
@@ -21,13 +25,19 @@ case "$secs" in
     ''|*[!0-9]*) die "seconds must be a positive integer, not '$secs'" ;;
 esac
 [ "$secs" -gt 0 ] || die "seconds must be > 0"
+for t in $wanted; do
+    case "$t" in
+        hook|reply|abuse) ;;
+        *) die "unknown target '$t' (hook, reply or abuse)" ;;
+    esac
+done
 
 # ---------------------------------------------------------------- deps ----
 
 ensure_deps() {
     local missing=() p
     command -v clang++ >/dev/null 2>&1 || missing+=(clang)
-    for p in libclang-rt-14-dev libyajl-dev pkg-config; do
+    for p in libclang-rt-14-dev libyajl-dev pkg-config libphonenumber-dev; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null \
             | grep -q 'install ok installed' || missing+=("$p")
     done
@@ -55,7 +65,7 @@ build_target() {
     # shellcheck disable=SC2046
     $CXX "${fuzz_flags[@]}" $(pkg-config --cflags yajl 2>/dev/null) \
         src/core/*.cpp "fuzz/$name.cpp" \
-        $(pkg-config --libs yajl 2>/dev/null || echo -lyajl) \
+        $(pkg-config --libs yajl 2>/dev/null || echo -lyajl) -lphonenumber \
         -o "$out/$name" || die "building $name failed"
 }
 
@@ -120,12 +130,14 @@ mkdir -p "$out"
 # which core was fuzzed: the sources change under other hands
 say "core sources: $(cat src/core/*.hpp src/core/*.cpp | sha256sum | cut -c1-16)" \
     "(newest: $(find src/core -type f -printf '%T@ %p\n' | sort -n | tail -1 | cut -d' ' -f2))"
-build_target fuzz_hook
-build_target fuzz_reply
+for t in hook reply abuse; do
+    [[ $wanted == *" $t "* ]] && build_target "fuzz_$t"
+done
 
 shopt -s nullglob
 hook_samples=()
 reply_samples=()
+abuse_samples=()
 for f in tests/samples/*; do
     case "$(basename "$f")" in
         8x8-*) reply_samples+=("$f") ;;
@@ -137,16 +149,19 @@ for f in tests/corpus/*; do
     case "$(basename "$f")" in
         hook-*)  hook_samples+=("$f") ;;
         reply-*) reply_samples+=("$f") ;;
+        abuse-*) abuse_samples+=("$f") ;;
         *)       hook_samples+=("$f"); reply_samples+=("$f") ;;
     esac
 done
 seed_dir hook "${hook_samples[@]}"
 seed_dir reply "${reply_samples[@]}"
+seed_dir abuse "${abuse_samples[@]}"
 shopt -u nullglob
 
 # one after the other: the cores are shared
-run_target fuzz_hook hook 4096
-run_target fuzz_reply reply 2048
+[[ $wanted == *" hook "* ]] && run_target fuzz_hook hook 4096
+[[ $wanted == *" reply "* ]] && run_target fuzz_reply reply 2048
+[[ $wanted == *" abuse "* ]] && run_target fuzz_abuse abuse 1300
 
 say "summary"
 printf '  %s\n' "${summary[@]}"

@@ -14,6 +14,9 @@ int main()
     srunner_add_suite(sr, corpus_suite());
     srunner_add_suite(sr, outcome_suite());
     srunner_add_suite(sr, conf_values_suite());
+    srunner_add_suite(sr, number_suite());
+    srunner_add_suite(sr, abuse_suite());
+    srunner_add_suite(sr, window_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);

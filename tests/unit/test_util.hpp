@@ -18,6 +18,9 @@ Suite *okta_suite();
 Suite *corpus_suite();
 Suite *outcome_suite();
 Suite *conf_values_suite();
+Suite *number_suite();
+Suite *abuse_suite();
+Suite *window_suite();
 
 namespace testutil {
 
