@@ -9,7 +9,7 @@
 #   ./build.sh test --valgrind  plain build, t/ suite with nginx under
 #                         valgrind; fails on definite leaks and memory
 #                         errors in the module's code
-#                         (both: .t files after the option run only those)
+#                         (.t files after test or its option run only those)
 #   ./build.sh demo       build, start nginx with the module and a local 8x8
 #                         stand-in on 127.0.0.1, send sample hooks
 #   ./build.sh demo-stop  stop the demo nginx
@@ -37,9 +37,8 @@ die() { printf 'build.sh: %s\n' "$*" >&2; exit 1; }
 apt_packages=(g++ make pkg-config perl libyajl-dev check libssl-dev
               libpcre2-dev zlib1g-dev nginx-dev nginx curl
               libtest-base-perl libphonenumber-dev)
-# Only for `test --valgrind` (`test --asan` uses gcc's libasan/libubsan,
-# which g++ pulls in through libgcc-12-dev).
-valgrind_packages=(valgrind)
+# `test --valgrind` also installs valgrind (`test --asan` uses gcc's
+# libasan/libubsan, which g++ pulls in through libgcc-12-dev).
 
 ensure_deps() {
     local missing=() p
@@ -170,12 +169,15 @@ build_module() {
        || { [ -n "$cc_opt$ld_opt" ] \
             && [ "$(cat "$stamp")" != "${conf_args[*]} $lib" ]; }; then
         say "configuring nginx in $tree"
+        # a release tarball has ./configure, a git checkout auto/configure
+        local configure=./configure
+        [ -f "$tree/configure" ] || configure=auto/configure
         # ASAN_OPTIONS: configure runs its test programs, which the
         # sanitizer flags instrument; a leak report must not turn a feature
         # test into "not found"
         (cd "$tree" && OKTA_TELEPHONY_CORE_LIB="$lib" \
             ASAN_OPTIONS=detect_leaks=0 \
-            ./configure "${conf_args[@]}" --add-dynamic-module="$top" \
+            "$configure" "${conf_args[@]}" --add-dynamic-module="$top" \
             > "$logdir/configure.log" 2>&1) \
             || { tail -20 "$logdir/configure.log"; die "nginx configure failed"; }
         if [ -n "$cc_opt$ld_opt" ]; then
@@ -188,8 +190,11 @@ build_module() {
     local so="$tree/objs/ngx_http_okta_telephony_module.so"
     [ -f "$so" ] && [ "$lib" -nt "$so" ] && rm -f "$so"
     if [ -n "$include" ]; then
-        local obj="$tree/objs/addon/ngx/ngx_http_okta_telephony_module.o"
-        [ -f "$obj" ] && [ "$include" -nt "$obj" ] && rm -f "$obj"
+        # every glue object is compiled with it: rebuild those older
+        local obj
+        for obj in "$tree"/objs/addon/ngx/*.o; do
+            [ -f "$obj" ] && [ "$include" -nt "$obj" ] && rm -f "$obj"
+        done
         make_args=("CFLAGS=$(sed -n 's/^CFLAGS = *//p' "$tree/objs/Makefile") -include $include")
     fi
     (cd "$tree" && make -f objs/Makefile -j"$jobs" modules "${make_args[@]}") \
@@ -210,22 +215,9 @@ build_all() {
 
 # ---------------------------------------------------------------- test ----
 
-# run_t_suite [prove args and .t files]: the t/ suite (or the files given)
-# against $T_MODULE_SO (default: the plain build)
+# run_t_suite [.t files]: the t/ suite (or the files given), see t/run-suite
 run_t_suite() {
-    local inc=() what=(-r t/)
-    perl -MTest::Nginx::Socket -e1 2>/dev/null || inc=(-I "$top/t/lib")
-    export TEST_NGINX_LOAD_MODULES="${T_MODULE_SO:-$module_so}"
-    export TEST_NGINX_BINARY="${TEST_NGINX_BINARY:-/usr/sbin/nginx}"
-    export TEST_NGINX_SAMPLES="$top/tests/samples"
-    [ "$#" -eq 0 ] || what=("$@")
-    # the suite's ports are fixed (1984, 1985, 12345): one run at a time.
-    # flock -o: the nginx daemons the run starts must not hold the lock
-    local lock="${TMPDIR:-/tmp}/okta-telephony-t-suite.lock"
-    mkdir -p "$build"
-    flock -n "$lock" true \
-        || say "waiting for another ./build.sh test run to finish (fixed ports)"
-    flock -o "$lock" prove "${inc[@]}" -I "$top/t" "${what[@]}"
+    T_MODULE_SO="${T_MODULE_SO:-$module_so}" "$top/t/run-suite" "$@"
 }
 
 run_unit_tests() {
@@ -245,135 +237,34 @@ cmd_test() {
     say "unit tests"
     run_unit_tests "$build/unit_tests"
     say "nginx tests (t/)"
-    run_t_suite
+    run_t_suite "$@"
 }
 
-# ------------------------------------------------------- test --asan ----
+# ------------------------------------------------- test --asan/--valgrind ----
 
 asan_dir="$build/asan"
 # shellcheck disable=SC2054
 san_flags=(-fsanitize=address,undefined -fno-omit-frame-pointer -g -O1)
 
-# print_asan_reports DIR: one line per distinct report (kind, the UBSan
-# check if any, the first frame in the module), then each distinct report
-# in full once
-print_asan_reports() {
-    perl -e '
-        my (%n, %first, @order);
-        for my $f (sort glob("$ARGV[0]/*")) {
-            open my $in, "<", $f or next;
-            my $t = do { local $/; <$in> };
-            my ($kind) = $t =~ /ERROR: \w+Sanitizer: ([\w-]+)/;
-            my ($ub) = $t =~ /in (__ubsan_handle_\w+)/;
-            my ($at) = $t =~ /#\d+ 0x[0-9a-f]+ in ((?:\S*ot_\w+|\S*oktatel::\S+|\S+)\s+\S*(?:okta_telephony|src\/core)\S*)/;
-            my $sig = join " ", grep { defined } ($kind // "report", $ub, "at", $at // "?");
-            push @order, $sig if !$n{$sig}++;
-            $first{$sig} //= [$f, $t];
-        }
-        print "==> sanitizer reports, by kind and place:\n";
-        printf "  %4d x %s\n", $n{$_}, $_ for @order;
-        for (@order) {
-            print "\n==> first report of: $_ ($first{$_}[0])\n$first{$_}[1]";
-        }
-    ' "$1"
-}
-
-# The core, the module and the unit tests with ASan+UBSan; the t/ suite runs
-# Debian's (uninstrumented) nginx through t/sanitize/nginx-asan, which
-# preloads gcc's libasan and sends every report to build/asan/logs/. Fails
-# if the unit tests or the suite fail, or if any report was written.
+# The core, the module and the unit tests with ASan+UBSan (build/asan/);
+# t/sanitize/run-asan runs them and reads the reports
 cmd_test_asan() {
     ensure_deps
-    local lib="$asan_dir/libokta_telephony_core.a" logs="$asan_dir/logs"
-    local so="$asan_dir/ngx_http_okta_telephony_module.so" rc=0
-    local errlog="$asan_dir/error.log" CXX=g++   # gcc: libasan is preloaded
+    local lib="$asan_dir/libokta_telephony_core.a" CXX=g++  # libasan is preloaded
     mkdir -p "$asan_dir"
     build_core "$asan_dir/core" "$lib" "${san_flags[@]}"
-    build_module "$build/nginx-src-asan" "$so" "$lib" \
-        "${san_flags[*]}" "-fsanitize=address,undefined" \
+    build_module "$build/nginx-src-asan" "$asan_dir/ngx_http_okta_telephony_module.so" \
+        "$lib" "${san_flags[*]}" "-fsanitize=address,undefined" \
         "$top/t/sanitize/asan-pools.h"
     build_unit_tests "$lib" "$asan_dir/unit_tests" "${san_flags[@]}"
-
-    rm -rf "$logs" "$errlog"
-    mkdir -p "$logs"
-    # reports go to stderr; any of them makes the test (a forked child)
-    # exit non-zero, leaks included
-    say "unit tests (ASan+UBSan, leak checking on)"
-    ASAN_OPTIONS="detect_leaks=1:halt_on_error=1" \
-    UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
-        run_unit_tests "$asan_dir/unit_tests" || rc=1
-
-    # g++ -> gcc-12 -> libgcc-12-dev, which ships libasan.so (libasan8)
-    local rt nginx=${TEST_NGINX_BINARY:-/usr/sbin/nginx}
-    rt=$(gcc -print-file-name=libasan.so)
-    [ -f "$rt" ] || die "gcc's libasan.so not found (got '$rt'): install libgcc-12-dev"
-
-    say "nginx tests (t/) with the ASan+UBSan module"
-    OKTATEL_NGINX="$nginx" \
-    OKTATEL_ASAN_RUNTIME="$rt" \
-    OKTATEL_SANITIZER_LOGS="$logs" \
-    TEST_NGINX_BINARY="$top/t/sanitize/nginx-asan" \
-    TEST_NGINX_SERVROOT="$asan_dir/servroot" \
-    TEST_NGINX_ERROR_LOG="$errlog" \
-    T_MODULE_SO="$so" \
-        run_t_suite "$@" || rc=1
-
-    if [ -n "$(ls -A "$logs")" ]; then
-        rc=1
-        print_asan_reports "$logs"
-    fi
-    # gcc's UBSan prints its message on nginx's stderr: show it too
-    if [ -f "$errlog" ] && grep -q 'runtime error:' "$errlog"; then
-        rc=1
-        printf '\n==> UBSan messages, each once (from %s)\n' "$errlog"
-        perl -ne 'if (/runtime error:/) { $p = !$seen{$_}++; print if $p; next }
-                  if ($p && /^\s+#\d/) { print; next } $p = 0' "$errlog"
-    fi
-    if [ "$rc" -ne 0 ]; then
-        die "test --asan failed (reports, if any: $logs, error logs: $errlog)"
-    fi
-    say "test --asan: no sanitizer reports"
+    exec "$top/t/sanitize/run-asan" "$@"
 }
 
-# --------------------------------------------------- test --valgrind ----
-
-valgrind_dir="$build/valgrind"
-# Which valgrind records fail their block: a definite leak with a frame in
-# the module (the glue's ot_* functions and file, the core's oktatel::), and
-# every memory error, wherever it is (stock nginx has none in this suite;
-# one in nginx's code may well come from the module)
-valgrind_fail_re='okta_telephony|oktatel::|\bot_\w+\('
-valgrind_fail_re+='|^\s*(?:Invalid (?:read|write|free)|Mismatched free|Conditional jump'
-valgrind_fail_re+='|Use of uninitialised|Syscall param|Source and destination overlap'
-valgrind_fail_re+='|Process terminating)'
-
-# The plain build; the t/ suite with nginx (daemon off, master_process off)
-# under valgrind memcheck. Every record is printed and collected in
-# build/valgrind/valgrind.log; see valgrind_fail_re for those that fail.
-# --keep-debuginfo: nginx unloads the module before exit, when the leak
-# check runs; without it the module's frames in a leak would be "???".
+# The plain build; t/sanitize/run-valgrind runs the t/ suite under valgrind
 cmd_test_valgrind() {
-    ensure_deps "${valgrind_packages[@]}"
+    ensure_deps valgrind
     build_all
-    local log="$valgrind_dir/valgrind.log" rc=0
-    local so="$valgrind_dir/ngx_http_okta_telephony_module.so"
-    mkdir -p "$valgrind_dir"
-    rm -f "$log"
-    # a private copy: a rebuild during the (long) run must not change it
-    cp "$module_so" "$so.tmp"
-    mv -f "$so.tmp" "$so"
-    say "nginx tests (t/) under valgrind"
-    TEST_NGINX_USE_VALGRIND="--tool=memcheck --keep-debuginfo=yes --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite --num-callers=50 --suppressions=$top/t/sanitize/valgrind.supp" \
-    TEST_NGINX_VALGRIND_FAIL="$valgrind_fail_re" \
-    TEST_NGINX_VALGRIND_LOG="$log" \
-    TEST_NGINX_SERVROOT="$valgrind_dir/servroot" \
-    T_MODULE_SO="$so" \
-        run_t_suite "$@" || rc=1
-    if [ -s "$log" ]; then
-        say "valgrind records (all of them) are in $log"
-    fi
-    [ "$rc" -eq 0 ] || die "test --valgrind failed"
-    say "test --valgrind: no memory errors, no definite leaks in the module"
+    exec "$top/t/sanitize/run-valgrind" "$@"
 }
 
 # ---------------------------------------------------------------- demo ----

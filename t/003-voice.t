@@ -23,7 +23,7 @@ __DATA__
 ::hook_request($::VoiceHook)
 --- more_headers eval
 "Authorization: $::Secret\nCookie: session=okta\nX-Forwarded-For: 198.51.100.9\nUser-Agent: Okta Inline Hook"
---- tcp_listen: 12345
+--- tcp_listen: $TEST_NGINX_RAND_PORT_1
 --- tcp_query eval
 ::eight_request('voice', $::VoiceBody)
 --- tcp_query_len eval
@@ -50,7 +50,7 @@ qr/\[notice\] .*okta telephony: event=uS5871kJThSsU8qlA1LTcg type=mfa-verificati
 ::hook_request($::FrHook)
 --- more_headers eval
 "Authorization: $::Secret"
---- tcp_listen: 12345
+--- tcp_listen: $TEST_NGINX_RAND_PORT_1
 --- tcp_query eval
 ::eight_request('voice', '{"validUntil":"2026-11-28T10:05:00.000Z","callflow":[{"action":"makeCall","params":{"source":"+6512341234","destination":"+33612345678"}},{"action":"say","params":{"text":"Votre code est 9, 0, 2, 1, 0.","voiceProfile":"fr-FR-DeniseNeural","repetition":2,"speed":0.8}},{"action":"hangup"}]}')
 --- tcp_query_len eval
@@ -70,7 +70,7 @@ length(::eight_request('voice', '{"validUntil":"2026-11-28T10:05:00.000Z","callf
 ::hook_request($::FrHook)
 --- more_headers eval
 "Authorization: $::Secret"
---- tcp_listen: 12345
+--- tcp_listen: $TEST_NGINX_RAND_PORT_1
 --- tcp_query eval
 ::eight_request('voice', '{"validUntil":"2026-11-28T10:05:00.000Z","callflow":[{"action":"makeCall","params":{"source":"+6512341234","destination":"+33612345678"}},{"action":"say","params":{"text":"Code 9, 0, 2, 1, 0","voiceProfile":"fr-FR-DeniseNeural","repetition":3,"speed":1.25}},{"action":"hangup"}]}')
 --- tcp_query_len eval
@@ -90,7 +90,7 @@ length(::eight_request('voice', '{"validUntil":"2026-11-28T10:05:00.000Z","callf
 ::hook_request($::LegacyHook)
 --- more_headers eval
 "Authorization: $::Secret"
---- tcp_listen: 12345
+--- tcp_listen: $TEST_NGINX_RAND_PORT_1
 --- tcp_query eval
 ::eight_request('voice', '{"validUntil":"2026-11-28T10:05:00.000Z","callflow":[{"action":"makeCall","params":{"source":"+6512341234","destination":"+447700900123"}},{"action":"say","params":{"text":"Your verification code is 1, 1, 8, 8, 2, 2.","voiceProfile":"en-US-Jenny","repetition":2,"speed":0.8}},{"action":"hangup"}]}')
 --- tcp_query_len eval
@@ -111,7 +111,7 @@ qr/event=eF4871kJThSsU8qlA1LTzz type=account-unlock channel=voice to=\+44\*{8}23
 ::hook_request($::VoiceHook)
 --- more_headers eval
 "Authorization: $::Secret"
---- tcp_listen: 12345
+--- tcp_listen: $TEST_NGINX_RAND_PORT_1
 --- tcp_reply eval
 ::eight_reply(422, $::Voice1017)
 --- response_body eval
@@ -130,7 +130,7 @@ qr/outcome=FAILED 8x8_status=422 txn=- latency=\d+ms detail=-1017/
 ::hook_request($::VoiceHook)
 --- more_headers eval
 "Authorization: $::Secret"
---- tcp_listen: 12345
+--- tcp_listen: $TEST_NGINX_RAND_PORT_1
 --- tcp_reply eval
 ::eight_reply(401, $::Voice401)
 --- response_body eval
@@ -145,7 +145,7 @@ qr/outcome=FAILED 8x8_status=422 txn=- latency=\d+ms detail=-1017/
 ::hook_request($::VoiceHook)
 --- more_headers eval
 "Authorization: $::Secret"
---- tcp_listen: 12345
+--- tcp_listen: $TEST_NGINX_RAND_PORT_1
 --- tcp_reply eval
 ::eight_reply(200, '{"sessionStatus":"NOT_CREATED","statusCode":-1014,"statusMessage":"Caller id not allowed"}')
 --- response_body eval

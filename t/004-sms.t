@@ -30,7 +30,7 @@ __DATA__
 ::hook_request($::SmsHook)
 --- more_headers eval
 "Authorization: $::Secret\nCookie: session=okta"
---- tcp_listen: 12345
+--- tcp_listen: $TEST_NGINX_RAND_PORT_1
 --- tcp_query eval
 ::eight_request('sms', $::SmsBody)
 --- tcp_query_len eval
@@ -54,7 +54,7 @@ qr/\[notice\] .*okta telephony: event=cD3871kJThSsU8qlA1LTyy type=password-reset
 ::hook_request($::SmsHook)
 --- more_headers eval
 "Authorization: $::Secret"
---- tcp_listen: 12345
+--- tcp_listen: $TEST_NGINX_RAND_PORT_1
 --- tcp_query eval
 ::eight_request('sms', $::SmsBodySource)
 --- tcp_query_len eval
@@ -74,7 +74,7 @@ length(::eight_request('sms', $::SmsBodySource))
 ::hook_request($::NoTemplate)
 --- more_headers eval
 "Authorization: $::Secret"
---- tcp_listen: 12345
+--- tcp_listen: $TEST_NGINX_RAND_PORT_1
 --- tcp_query eval
 ::eight_request('sms', $::SmsBodyFallback)
 --- tcp_query_len eval
@@ -93,7 +93,7 @@ length(::eight_request('sms', $::SmsBodyFallback))
 ::hook_request($::SmsHook)
 --- more_headers eval
 "Authorization: $::Secret"
---- tcp_listen: 12345
+--- tcp_listen: $TEST_NGINX_RAND_PORT_1
 --- tcp_reply eval
 ::eight_reply(200, $::SmsRejected)
 --- response_body eval
@@ -110,7 +110,7 @@ qr/outcome=FAILED 8x8_status=200 txn=cda3d56d-1424-e711-813c-06ed3428fe67 latenc
 ::hook_request($::SmsHook)
 --- more_headers eval
 "Authorization: $::Secret"
---- tcp_listen: 12345
+--- tcp_listen: $TEST_NGINX_RAND_PORT_1
 --- tcp_reply eval
 ::eight_reply(400, $::Sms1002)
 --- response_body eval
@@ -157,7 +157,7 @@ connect() failed
 ::hook_request(::with_field($::PreviewHook, 'phoneNumber', '"+6598765432"'))
 --- more_headers eval
 "Authorization: $::Secret"
---- tcp_listen: 12345
+--- tcp_listen: $TEST_NGINX_RAND_PORT_1
 --- tcp_query eval
 ::eight_request('sms', '{"destination":"+6598765432","text":"(HOOK)Your code is 11111","clientMessageId":"gH5871kJThSsU8qlA1LTpp","clientIp":"203.0.113.7","expiry":"2026-11-28T10:05:00.000Z"}')
 --- tcp_query_len eval

@@ -230,7 +230,7 @@ connect() failed
 ::hook_request(::with_field($::SmsHook, 'phoneNumber', '"(415) 555-0123"'))
 --- more_headers eval
 "Authorization: $::Secret"
---- tcp_listen: 12345
+--- tcp_listen: $TEST_NGINX_RAND_PORT_1
 --- tcp_query eval
 ::eight_request('sms', '{"destination":"+14155550123","text":"Your Example Corp code is 731455","clientMessageId":"cD3871kJThSsU8qlA1LTyy","clientIp":"203.0.113.7","expiry":"2026-11-28T10:05:00.000Z"}')
 --- tcp_query_len eval
@@ -305,7 +305,7 @@ connect() failed
 ::hook_request(::with_field($::SmsHook, 'msgTemplate', '"Code 731455\",\"destination\":\"+19005550100"'))
 --- more_headers eval
 "Authorization: $::Secret"
---- tcp_listen: 12345
+--- tcp_listen: $TEST_NGINX_RAND_PORT_1
 --- tcp_query eval
 ::eight_request('sms', '{"destination":"+14155550123","text":"Code 731455\",\"destination\":\"+19005550100","clientMessageId":"cD3871kJThSsU8qlA1LTyy","clientIp":"203.0.113.7","expiry":"2026-11-28T10:05:00.000Z"}')
 --- tcp_query_len eval

@@ -28,8 +28,8 @@ __DATA__
 
 === TEST 2: an upstream block with no live server
 --- http_config
-    upstream eightbyeight_voice { server 127.0.0.1:12345 down; }
-    upstream eightbyeight_sms { server 127.0.0.1:12345 down; }
+    upstream eightbyeight_voice { server 127.0.0.1:$TEST_NGINX_RAND_PORT_1 down; }
+    upstream eightbyeight_sms { server 127.0.0.1:$TEST_NGINX_RAND_PORT_1 down; }
 --- config eval: $::Loc
 --- request eval
 ::hook_request($::SmsHook)
@@ -49,7 +49,7 @@ no live upstreams
 ::hook_request($::VoiceHook)
 --- more_headers eval
 "Authorization: $::Secret"
---- tcp_listen: 12345
+--- tcp_listen: $TEST_NGINX_RAND_PORT_1
 --- tcp_reply eval
 ::eight_reply(500, '{"sessionStatus":"NOT_CREATED","statusCode":-1,"statusMessage":"Internal error"}')
 --- response_body eval
@@ -64,7 +64,7 @@ no live upstreams
 ::hook_request($::VoiceHook)
 --- more_headers eval
 "Authorization: $::Secret"
---- tcp_listen: 12345
+--- tcp_listen: $TEST_NGINX_RAND_PORT_1
 --- tcp_reply eval
 ::eight_reply(200, '<html><body>Maintenance</body></html>', 'text/html')
 --- response_body eval
@@ -81,7 +81,7 @@ qr/outcome=FAILED 8x8_status=200 txn=- latency=\d+ms detail=not-8x8-json/
 ::hook_request($::SmsHook)
 --- more_headers eval
 "Authorization: $::Secret"
---- tcp_listen: 12345
+--- tcp_listen: $TEST_NGINX_RAND_PORT_1
 --- tcp_reply eval
 ::eight_reply(200, '')
 --- response_body eval
@@ -96,7 +96,7 @@ qr/outcome=FAILED 8x8_status=200 txn=- latency=\d+ms detail=not-8x8-json/
 ::hook_request($::VoiceHook)
 --- more_headers eval
 "Authorization: $::Secret"
---- tcp_listen: 12345
+--- tcp_listen: $TEST_NGINX_RAND_PORT_1
 --- tcp_reply eval
 "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n{\"sessionId\":\"03cc8cac\",\"sessionSta"
 --- response_body eval
@@ -113,7 +113,7 @@ upstream prematurely closed connection
 ::hook_request($::VoiceHook)
 --- more_headers eval
 "Authorization: $::Secret"
---- tcp_listen: 12345
+--- tcp_listen: $TEST_NGINX_RAND_PORT_1
 --- tcp_reply:
 --- response_body eval
 ::okta_action('FAILED', undef, '8x8 voice unreachable (HTTP 502 from nginx)')
@@ -129,7 +129,7 @@ $l =~ s/proxy_http_version 1.1;/proxy_http_version 1.1;\n        proxy_read_time
 ::hook_request($::VoiceHook)
 --- more_headers eval
 "Authorization: $::Secret"
---- tcp_listen: 12345
+--- tcp_listen: $TEST_NGINX_RAND_PORT_1
 --- tcp_reply_delay: 4s
 --- tcp_reply eval
 ::eight_reply(200, $::VoiceCreated)
@@ -149,7 +149,7 @@ qr/outcome=FAILED 8x8_status=0 txn=- latency=(4\d\d|5\d\d|6\d\d)ms detail=timeou
 ::hook_request($::SmsHook)
 --- more_headers eval
 "Authorization: $::Secret"
---- tcp_listen: 12345
+--- tcp_listen: $TEST_NGINX_RAND_PORT_1
 --- tcp_reply_delay: 3s
 --- tcp_reply eval
 ::eight_reply(200, $::SmsQueued)
@@ -166,7 +166,7 @@ qr/outcome=FAILED 8x8_status=0 txn=- latency=(4\d\d|5\d\d|6\d\d)ms detail=timeou
 ::hook_request($::VoiceHook)
 --- more_headers eval
 "Authorization: $::Secret"
---- tcp_listen: 12345
+--- tcp_listen: $TEST_NGINX_RAND_PORT_1
 --- tcp_reply eval
 ::eight_reply(200, $::Huge)
 --- response_body eval
@@ -184,7 +184,7 @@ qr/outcome=FAILED 8x8_status=200 txn=- latency=\d+ms detail=reply-too-large/
 ::hook_request($::VoiceHook)
 --- more_headers eval
 "Authorization: $::Secret"
---- tcp_listen: 12345
+--- tcp_listen: $TEST_NGINX_RAND_PORT_1
 --- tcp_reply eval
 ::eight_reply(200, $::Huge)
 --- response_body eval
@@ -199,7 +199,7 @@ qr/outcome=FAILED 8x8_status=200 txn=- latency=\d+ms detail=reply-too-large/
 ::hook_request($::VoiceHook)
 --- more_headers eval
 "Authorization: $::Secret"
---- tcp_listen: 12345
+--- tcp_listen: $TEST_NGINX_RAND_PORT_1
 --- tcp_reply_delay: 1s
 --- tcp_reply eval
 ::eight_reply(200, $::VoiceCreated)
@@ -222,7 +222,7 @@ signal 11
 ::hook_request($::VoiceHook)
 --- more_headers eval
 "Authorization: $::Secret"
---- tcp_listen: 12345
+--- tcp_listen: $TEST_NGINX_RAND_PORT_1
 --- tcp_reply_delay: 500ms
 --- tcp_reply eval
 ::eight_reply(200, $::VoiceCreated)
@@ -242,7 +242,7 @@ signal 11
 ::hook_request($::SmsHook)
 --- more_headers eval
 "Authorization: $::Secret"
---- tcp_listen: 12345
+--- tcp_listen: $TEST_NGINX_RAND_PORT_1
 --- tcp_reply eval
 ::eight_reply(200, $::SmsRejected)
 --- response_body eval
@@ -261,7 +261,7 @@ qr/outcome=async-failed 8x8_status=200 txn=cda3d56d-1424-e711-813c-06ed3428fe67 
 ::hook_request($::SmsHook)
 --- more_headers eval
 "Authorization: $::Secret"
---- tcp_listen: 12345
+--- tcp_listen: $TEST_NGINX_RAND_PORT_1
 --- tcp_reply_delay: 2s
 --- tcp_reply eval
 ::eight_reply(200, $::SmsQueued)
@@ -281,7 +281,7 @@ $::Loc =~ s/proxy_http_version 1.1;/proxy_http_version 1.1;\n        proxy_buffe
 ::hook_request($::VoiceHook)
 --- more_headers eval
 "Authorization: $::Secret"
---- tcp_listen: 12345
+--- tcp_listen: $TEST_NGINX_RAND_PORT_1
 --- tcp_reply eval
 ::eight_reply(200, $::Huge)
 --- response_body eval
@@ -298,7 +298,7 @@ buffered to a temporary file
 ::hook_request($::VoiceHook)
 --- more_headers eval
 "Authorization: $::Secret"
---- tcp_listen: 12345
+--- tcp_listen: $TEST_NGINX_RAND_PORT_1
 --- tcp_reply eval
 ["HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{\"pad\":\"" . ('p' x 3000),
  ('q' x 3000) . "\",\"sessionId\":\"no-length-1\",",

@@ -33,8 +33,10 @@ our $Sms1002       = slurp('8x8-sms-error-1002.json');
 
 # The 8x8 stand-in listens here (tcp_listen) or, for blocks that need more
 # than one 8x8 request, as a server block of the same nginx ($StandIn).
-our $EightPort = 12345;
-our $StandInPort = 1985;
+# No fixed port: the runner gives each block free ports for these names
+# (Test::Nginx's $TEST_NGINX_RAND_PORT_N, in config and tcp_listen alike).
+our $EightPort = '$TEST_NGINX_RAND_PORT_1';
+our $StandInPort = '$TEST_NGINX_RAND_PORT_2';
 
 our $Upstreams = <<"_EOC_";
     upstream eightbyeight_voice { server 127.0.0.1:$EightPort; }

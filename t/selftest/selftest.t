@@ -5,12 +5,20 @@
 
 use Test::Nginx::Socket;
 
+# a test of the bundled runner itself: nothing to check under another one
+BEGIN {
+    my $util = $INC{'Test/Nginx/Util.pm'} // '';
+    if ($util !~ m{(?:^|/)t/lib/Test/Nginx/Util\.pm$}) {
+        require Test::More;
+        Test::More::plan(skip_all => "not the bundled runner ($util)");
+    }
+}
+
 repeat_each(2);
 
 plan tests => repeat_each() * 47;
 
 $ENV{TEST_NGINX_GREETING} = 'howdy';
-$ENV{TEST_NGINX_TCP_PORT} = 12345;    # must match the --- tcp_listen values
 
 no_shuffle();
 no_long_string();
@@ -105,14 +113,15 @@ unknown directive "no_such_directive_here"
 === TEST 7: tcp_listen / tcp_query / tcp_reply through proxy_pass
 --- config
     location = /up {
-        proxy_pass http://127.0.0.1:$TEST_NGINX_TCP_PORT/path;
+        proxy_set_header Host upstream;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/path;
     }
 --- request
 GET /up
---- tcp_listen: 12345
+--- tcp_listen: $TEST_NGINX_RAND_PORT_1
 --- tcp_query eval
 "GET /path HTTP/1.0\r
-Host: 127.0.0.1:12345\r
+Host: upstream\r
 Connection: close\r
 \r
 "
@@ -130,13 +139,14 @@ from
 === TEST 8: request body gets a computed Content-Length (seen by tcp server)
 --- config
     location = /up {
-        proxy_pass http://127.0.0.1:$TEST_NGINX_TCP_PORT;
+        proxy_set_header Host upstream;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1;
     }
 --- request
 POST /up
 hello world
---- tcp_listen: 12345
---- tcp_query_len: 94
+--- tcp_listen: $TEST_NGINX_RAND_PORT_1
+--- tcp_query_len: 87
 --- tcp_reply_delay: 100ms
 --- tcp_reply eval
 "HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nok\n"
@@ -148,7 +158,8 @@ ok
 === TEST 9: chunked request body via raw_request pieces (de-chunked upstream)
 --- config
     location = /up {
-        proxy_pass http://127.0.0.1:$TEST_NGINX_TCP_PORT;
+        proxy_set_header Host upstream;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1;
     }
 --- raw_request eval
 ["POST /up HTTP/1.1\r
@@ -165,10 +176,10 @@ hello\r
 \r
 "]
 --- raw_request_middle_delay: 0.05
---- tcp_listen: 12345
+--- tcp_listen: $TEST_NGINX_RAND_PORT_1
 --- tcp_query eval
 "POST /up HTTP/1.0\r
-Host: 127.0.0.1:12345\r
+Host: upstream\r
 Connection: close\r
 Content-Length: 11\r
 \r
@@ -229,11 +240,12 @@ raw yes
 === TEST 13: chunked response decoding (HTTP/1.0 upstream without length)
 --- config
     location = /t {
-        proxy_pass http://127.0.0.1:$TEST_NGINX_TCP_PORT;
+        proxy_set_header Host upstream;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1;
     }
 --- request
 GET /t
---- tcp_listen: 12345
+--- tcp_listen: $TEST_NGINX_RAND_PORT_1
 --- tcp_reply eval
 "HTTP/1.0 200 OK\r\nX-Up: 1\r\n\r\nchunky\n"
 --- response_headers
@@ -247,11 +259,12 @@ chunky
 === TEST 14: client timeout + abort (upstream never answers)
 --- config
     location = /slow {
-        proxy_pass http://127.0.0.1:$TEST_NGINX_TCP_PORT;
+        proxy_set_header Host upstream;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1;
     }
 --- request
 GET /slow
---- tcp_listen: 12345
+--- tcp_listen: $TEST_NGINX_RAND_PORT_1
 --- tcp_reply:
 --- tcp_no_close
 --- timeout: 300ms

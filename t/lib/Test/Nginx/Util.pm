@@ -66,6 +66,9 @@ our $MasterProcessEnabled = $ENV{TEST_NGINX_MASTER_PROCESS} || 'off';
 our $DaemonEnabled        = 'on';
 our $ServerPort           = $ENV{TEST_NGINX_SERVER_PORT} || $ENV{TEST_NGINX_PORT} || 1984;
 our $ServerPortForClient  = $ENV{TEST_NGINX_CLIENT_PORT} || $ServerPort || 1984;
+# TEST_NGINX_RANDOMIZE (as in the real Test::Nginx): a random free server
+# port and a server root of its own, so that `prove -jN` runs files at once
+our $Randomize            = $ENV{TEST_NGINX_RANDOMIZE};
 our $NoRootLocation       = 0;
 our $TestNginxSleep       = $ENV{TEST_NGINX_SLEEP} || 0.015;
 our $ForceRestartOnTest   = defined $ENV{TEST_NGINX_FORCE_RESTART_ON_TEST}
@@ -81,7 +84,17 @@ if ($UseValgrind) {
     $DaemonEnabled = 'off';
 }
 
+sub gen_rand_port (;$$);
+if ($Randomize) {
+    $ServerPort = gen_rand_port(1000)
+        // bail_out("Cannot find an available listening port number.\n");
+    $ServerPortForClient = $ServerPort;
+}
+
 our $ServRoot = $ENV{TEST_NGINX_SERVROOT} || File::Spec->rel2abs('t/servroot');
+# the real Test::Nginx uses t/servroot_PORT; a TEST_NGINX_SERVROOT given
+# gets the port appended likewise
+$ServRoot .= "_$ServerPort" if $Randomize;
 $ENV{TEST_NGINX_SERVER_ROOT} = $ServRoot;
 
 our $LogDir     = File::Spec->catfile($ServRoot, 'logs');
@@ -958,7 +971,8 @@ sub run_test ($) {
     while ($i++ < $RepeatEach) {
         my ($tcp_socket, $tcp_query_file);
         if (defined $block->tcp_listen) {
-            ($tcp_socket, $tcp_query_file) = start_tcp_server($block);
+            ($tcp_socket, $tcp_query_file)
+                = start_tcp_server($block, $rand_ports);
         }
 
         if ($i > 1) {
@@ -1080,10 +1094,10 @@ sub report_valgrind ($) {
 
 # --- embedded TCP server (tcp_listen) ---
 
-sub start_tcp_server ($) {
-    my ($block) = @_;
+sub start_tcp_server ($$) {
+    my ($block, $rand_ports) = @_;
     my $name = $block->name;
-    my $target = $block->tcp_listen;
+    my $target = expand_env_in_text($block->tcp_listen, $name, $rand_ports);
 
     my $reply = $block->tcp_reply;
     if (!defined $reply && !defined $block->tcp_shutdown) {
@@ -1289,6 +1303,13 @@ END {
         kill_nginx_from_pidfile();
     }
     check_prev_block_shutdown_error_log();
+    # a randomized server root is this run's own: remove it when the file
+    # passed (kept for a look at its logs when it failed)
+    if ($Randomize && $ServRoot =~ m{_\d+$} && -d $ServRoot
+        && Test::More->builder->is_passing && !$ENV{TEST_NGINX_NO_CLEAN})
+    {
+        remove_tree($ServRoot);
+    }
 }
 
 1;
