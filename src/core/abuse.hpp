@@ -303,6 +303,19 @@ BreakerEvent breaker_report(BreakerState *b, const BreakerConfig &c,
                             bool was_probe, bool failed,
                             std::uint64_t now_ms);
 
+/* okta_telephony_breaker zone=NAME failures=N open=TIME (any order;
+   N 1..1000, TIME as parse_period). false: *err, *bad as
+   parse_limit_args. */
+struct BreakerSpec {
+    std::string_view  zone;
+    BreakerConfig     config;
+};
+
+constexpr std::uint32_t breaker_max_failures = 1000;
+
+bool parse_breaker_args(const std::string_view *args, std::size_t n,
+                        BreakerSpec *out, const char **err, std::size_t *bad);
+
 /* "8x8 voice breaker open" / "8x8 sms breaker open" */
 const char *breaker_rule_text(Channel ch);
 
@@ -350,6 +363,15 @@ void dedupe_claim(DedupeRecord *d, std::uint64_t now_ms);
    bytes. Metadata that does not fit is shortened. */
 bool dedupe_fill(DedupeRecord *d, Status s, std::string_view tx,
                  std::string_view meta, bool blocked, std::uint64_t now_ms);
+
+/* okta_telephony_dedupe zone=NAME time=TIME (either order). */
+struct DedupeSpec {
+    std::string_view  zone;
+    std::uint64_t     time_ms;
+};
+
+bool parse_dedupe_args(const std::string_view *args, std::size_t n,
+                       DedupeSpec *out, const char **err, std::size_t *bad);
 
 /* No answer to keep (an error answer): the eventId is free again. */
 void dedupe_clear(DedupeRecord *d);

@@ -240,6 +240,113 @@ bool parse_limit_args(const std::string_view *args, std::size_t n,
     return true;
 }
 
+namespace {
+
+/* "name=value" arguments: value of the one named, *seen updated. */
+bool named_arg(std::string_view a, const char *const *names, unsigned count,
+               unsigned *which, std::string_view *value, unsigned *seen,
+               const char **err, const char *unknown)
+{
+    for (unsigned i = 0; i < count; i++) {
+        std::string_view name(names[i]);
+        if (starts_with(a, name)) {
+            if (*seen & (1u << i)) {
+                *err = "parameter given twice";
+                return false;
+            }
+            *seen |= 1u << i;
+            *which = i;
+            *value = a.substr(name.size());
+            return true;
+        }
+    }
+    *err = unknown;
+    return false;
+}
+
+}  // namespace
+
+bool parse_breaker_args(const std::string_view *args, std::size_t n,
+                        BreakerSpec *out, const char **err, std::size_t *bad)
+{
+    static const char *const names[] = { "zone=", "failures=", "open=" };
+    unsigned seen = 0, which;
+    std::string_view v;
+    std::uint64_t x;
+
+    *out = BreakerSpec();
+    for (std::size_t i = 0; i < n; i++) {
+        *bad = i;
+        if (!named_arg(args[i], names, 3, &which, &v, &seen, err,
+                       "unknown parameter: use zone=, failures= or open="))
+        {
+            return false;
+        }
+        if (which == 0) {
+            out->zone = v;
+            if (v.empty()) {
+                *err = "\"zone=\" needs a zone name";
+                return false;
+            }
+        } else if (which == 1) {
+            if (!small_number(v, breaker_max_failures, &x) || x == 0) {
+                *err = "failures= must be a number from 1 to 1000";
+                return false;
+            }
+            out->config.failures = static_cast<std::uint32_t>(x);
+        } else if (!parse_period(v, &out->config.open_ms, err)) {
+            return false;
+        }
+    }
+    *bad = n;
+    for (unsigned i = 0; i < 3; i++) {
+        if (!(seen & (1u << i))) {
+            *err = i == 0 ? "\"zone=\" is missing"
+                   : i == 1 ? "\"failures=\" is missing"
+                   : "\"open=\" is missing";
+            return false;
+        }
+    }
+    return true;
+}
+
+bool parse_dedupe_args(const std::string_view *args, std::size_t n,
+                       DedupeSpec *out, const char **err, std::size_t *bad)
+{
+    static const char *const names[] = { "zone=", "time=" };
+    unsigned seen = 0, which;
+    std::string_view v;
+
+    *out = DedupeSpec();
+    for (std::size_t i = 0; i < n; i++) {
+        *bad = i;
+        if (!named_arg(args[i], names, 2, &which, &v, &seen, err,
+                       "unknown parameter: use zone= or time="))
+        {
+            return false;
+        }
+        if (which == 0) {
+            out->zone = v;
+            if (v.empty()) {
+                *err = "\"zone=\" needs a zone name";
+                return false;
+            }
+        } else if (!parse_period(v, &out->time_ms, err)) {
+            return false;
+        }
+    }
+    *bad = n;
+    if (!(seen & 1)) {
+        *err = "\"zone=\" is missing";
+        return false;
+    }
+    if (!(seen & 2)) {
+        *err = "\"time=\" is missing";
+        return false;
+    }
+    return true;
+}
+
 bool limit_zone_key(const LimitRule &r, std::string_view e164,
                     const RegionCode &region, LimitZoneKey *out)
 {

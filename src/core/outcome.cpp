@@ -14,7 +14,7 @@ namespace {
 const char *const outcome_names[] = {
     "SUCCESSFUL", "PENDING", "FAILED", "invalid", "bad-request",
     "rejected", "preview", "async-accepted", "async-delivered",
-    "async-failed", "async-timeout",
+    "async-failed", "async-timeout", "blocked", "replayed",
 };
 
 static_assert(sizeof(outcome_names) / sizeof(outcome_names[0])
@@ -155,6 +155,20 @@ const char *not_configured_text(Channel ch)
 {
     return ch == Channel::voice ? "voice delivery is not configured"
                                 : "SMS delivery is not configured";
+}
+
+void blocked_answer(std::string_view rule, Status blocked_status,
+                    BlockedAnswer *out)
+{
+    int n = static_cast<int>(rule.size() > 47 ? 47 : rule.size());
+
+    out->status = blocked_status == Status::successful ? Status::successful
+                                                       : Status::failed;
+    out->transaction_id = out->status == Status::successful ? "blocked" : "";
+    std::snprintf(out->meta, sizeof(out->meta), "blocked: %.*s", n,
+                  rule.data());
+    std::snprintf(out->detail, sizeof(out->detail), "\"%.*s\"", n,
+                  rule.data());
 }
 
 }  // namespace oktatel

@@ -35,6 +35,9 @@ enum class Outcome : std::uint8_t {
     async_delivered,    /* "async-delivered": then 8x8 accepted */
     async_failed,       /* "async-failed": then 8x8 refused or failed */
     async_timeout,      /* "async-timeout": then 8x8 did not answer */
+    blocked,            /* "blocked": an abuse rule stopped it, not sent */
+    replayed,           /* "replayed": an eventId already answered got
+                           the same answer again, not sent */
     count_
 };
 
@@ -96,6 +99,24 @@ const char *http_error_summary(int status);
 
 /* "voice delivery is not configured" / "SMS delivery is not configured" */
 const char *not_configured_text(Channel ch);
+
+/*
+ * Okta's answer for a hook an abuse rule blocked (rule: the core's fixed
+ * text, "limit number 3/10m"): FAILED with transactionMetadata "blocked:
+ * <rule>" so that Okta's fallback takes over, or, with
+ * okta_telephony_blocked_status SUCCESSFUL, SUCCESSFUL with
+ * transactionId "blocked" (a pumping attack gets no fallback). detail is
+ * the log's detail=, the rule in quotes.
+ */
+struct BlockedAnswer {
+    Status       status;
+    const char  *transaction_id;    /* "" or "blocked" */
+    char         meta[64];
+    char         detail[56];
+};
+
+void blocked_answer(std::string_view rule, Status blocked_status,
+                    BlockedAnswer *out);
 
 }  // namespace oktatel
 

@@ -23,6 +23,7 @@
 #include <string_view>
 #include <type_traits>
 
+#include "abuse.hpp"
 #include "conf_values.hpp"
 #include "outcome.hpp"
 #include "telephony.hpp"
@@ -47,6 +48,86 @@ namespace ot = oktatel;
 enum ot_mode_e : ngx_uint_t {
     OT_MODE_SYNC = 1,
     OT_MODE_ASYNC
+};
+
+
+/* ---------------------------------------------------------------- zone -- */
+
+/* An okta_telephony_zone's shared part (in the slab pool). */
+struct ot_zone_sh_t {
+    ngx_rbtree_t        rbtree;
+    ngx_rbtree_node_t   sentinel;
+    ngx_queue_t         queue;           /* LRU: most recently used first */
+    ot::BreakerState    breaker[2];      /* by ot::Channel */
+    uint64_t            entries;
+    uint64_t            evictions;
+};
+
+/* One entry: the rbtree node first, then the payload (a WindowState or a
+   DedupeRecord), then the key. */
+struct ot_entry_t {
+    ngx_rbtree_node_t   node;            /* key: CRC32 of the key */
+    ngx_queue_t         queue;
+    uint64_t            expire_ms;       /* counts nothing after this */
+    uint16_t            key_offset;
+    u_char              key_len;
+    u_char              pad[5];
+    union {
+        ot::WindowState   window;
+        ot::DedupeRecord  dedupe;
+    }                   payload;
+};
+
+/* A zone in this cycle (shm_zone->data); sh and shpool are shared. */
+struct ot_zone_t {
+    ngx_shm_zone_t     *shm_zone;
+    ngx_slab_pool_t    *shpool;
+    ot_zone_sh_t       *sh;
+    ngx_msec_t          warned_at;       /* this worker's last "full" warn */
+    unsigned            evicted:1;       /* in the locked section */
+};
+
+/* A zone=NAME seen in a directive, checked once the file is read. */
+struct ot_zone_ref_t {
+    ngx_shm_zone_t     *zone;
+    ngx_str_t           directive;
+    u_char             *file;
+    ngx_uint_t          line;
+};
+
+struct ot_main_conf_t {
+    ngx_array_t         zone_refs;       /* of ot_zone_ref_t */
+};
+
+
+/* --------------------------------------------------------------- abuse -- */
+
+/* okta_telephony_limit: a rule and its zone. */
+struct ot_limit_t {
+    ot::LimitRule       rule;
+    ngx_shm_zone_t     *zone;
+};
+
+#define OT_MAX_LIMITS       16
+#define OT_MAX_LIMIT_ZONES  4
+
+struct ot_abuse_conf_t {
+    ngx_array_t        *limits;          /* of ot_limit_t */
+    ot::NumberRules     rules;           /* regions and types lists */
+    ngx_uint_t          number_check;    /* strict: 1, loose: 0 */
+    ngx_str_t           default_region;  /* "SG"; "" none */
+    ngx_shm_zone_t     *breaker_zone;
+    ot::BreakerConfig   breaker;
+    ngx_shm_zone_t     *dedupe_zone;
+    ngx_msec_t          dedupe_time;
+    ngx_uint_t          blocked_status;  /* an ot::Status */
+
+    /* derived in merge */
+    bool                need_info;       /* classify_number() per hook */
+    ngx_uint_t          nlimit_zones;
+    ngx_shm_zone_t     *limit_zones[OT_MAX_LIMIT_ZONES];  /* sorted */
+    u_char             *regions_file;    /* where the list was set, for */
+    ngx_uint_t          regions_line;    /* "allow with deny" */
 };
 
 
@@ -83,6 +164,8 @@ struct ot_loc_conf_t {
     ngx_uint_t          log_level;       /* of the hook's log line */
     u_char             *auth_header_file;  /* where it was set */
     ngx_uint_t          auth_header_line;
+
+    ot_abuse_conf_t     abuse;
 
     /* derived in merge, read on every hook */
     ot::Status          timeout_answer;
@@ -134,6 +217,10 @@ struct ot_ctx_t {
     unsigned             sub_routed:1;   /* 8x8 subrequest found its location */
     unsigned             redirected:1;   /* ... and was redirected: refused */
     unsigned             json_error:1;   /* nginx's own error page replaced */
+    unsigned             dedupe_claimed:1;  /* this hook owns its eventId's
+                                               dedupe record */
+    unsigned             breaker_probe:1;   /* this hook is the probe */
+    unsigned             breaker_armed:1;   /* sent: its outcome counts */
 
     /* for the log line; all validated or masked */
     ot::Channel          channel;
@@ -144,6 +231,10 @@ struct ot_ctx_t {
     /* Okta's error JSON in place of nginx's error page */
     u_char              *error_body;
     size_t               error_len;
+
+    /* $okta_telephony_block: the rule that blocked it (or "dry_run: "
+       and the rule that would have) */
+    char                 block[56];
 
     /* for the variables: the first outcome and 8x8's id */
     ot::Outcome          outcome;
@@ -204,6 +295,33 @@ ngx_int_t ot_guard_redirect(ngx_http_request_t *r);
 /* filter.cpp */
 ngx_int_t ot_filter_init(ngx_conf_t *cf);
 
+/* abuse.cpp */
+struct ot_number_t {
+    ot::NumberInfo      info;
+    ot::NumberError     err;
+    bool                classified;      /* info is libphonenumber's */
+};
+
+ngx_int_t ot_abuse_number(ot_ctx_t *ctx, ot::RawHook *raw,
+    ot_number_t *num);
+ngx_int_t ot_abuse_check(ot_ctx_t *ctx, const ot::Hook &hook,
+    const ot_number_t &num);
+void ot_abuse_answered(ot_ctx_t *ctx, ot::Status s, string_view txn,
+    string_view meta, bool blocked);
+void ot_abuse_unanswered(ot_ctx_t *ctx);
+void ot_abuse_sent(ot_ctx_t *ctx, bool failed);
+
+/* zone.cpp */
+char *ot_set_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *c);
+ngx_shm_zone_t *ot_zone_ref(ngx_conf_t *cf, string_view name);
+ngx_int_t ot_check_zone_refs(ngx_conf_t *cf);
+void *ot_create_main_conf(ngx_conf_t *cf);
+ot_entry_t *ot_zone_entry(ot_zone_t *z, string_view key, size_t payload,
+    bool create, uint64_t now);
+void ot_zone_remove(ot_zone_t *z, ot_entry_t *e);
+void ot_zone_lock(ot_zone_t *z);
+void ot_zone_unlock(ot_zone_t *z, ngx_log_t *log);
+
 /* handler.cpp */
 ot_ctx_t *ot_create_ctx(ngx_http_request_t *r, ot_loc_conf_t *conf);
 
@@ -233,6 +351,25 @@ extern ngx_command_t  ot_commands[];
 /* conf.cpp */
 void *ot_create_loc_conf(ngx_conf_t *cf);
 char *ot_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child);
+
+/* abuse_conf.cpp */
+char *ot_set_limit(ngx_conf_t *cf, ngx_command_t *cmd, void *c);
+char *ot_set_regions(ngx_conf_t *cf, ngx_command_t *cmd, void *c);
+char *ot_set_number_types(ngx_conf_t *cf, ngx_command_t *cmd, void *c);
+char *ot_set_breaker(ngx_conf_t *cf, ngx_command_t *cmd, void *c);
+char *ot_set_dedupe(ngx_conf_t *cf, ngx_command_t *cmd, void *c);
+char *ot_check_default_region(ngx_conf_t *cf, void *post, void *data);
+char *ot_check_country_code(ngx_conf_t *cf, void *post, void *data);
+extern ngx_conf_enum_t  ot_number_checks[];
+extern ngx_conf_enum_t  ot_blocked_statuses[];
+extern ngx_conf_post_t  ot_region_post;
+extern ngx_conf_post_t  ot_country_code_post;
+
+/* directives.cpp */
+char *ot_bad_value(ngx_conf_t *cf, const char *what, ngx_str_t *value);
+void ot_abuse_create_conf(ot_abuse_conf_t *a);
+char *ot_abuse_merge_conf(ngx_conf_t *cf, ot_abuse_conf_t *a,
+    ot_abuse_conf_t *prev, ngx_str_t *default_country_code);
 
 }  // namespace ngx_okta_telephony
 

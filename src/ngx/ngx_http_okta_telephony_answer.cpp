@@ -125,6 +125,7 @@ ot_answer(ot_ctx_t *ctx, ot::Outcome outcome, ot::Status s,
 {
     ot_log_outcome(ctx, outcome, provider_status, txn, detail);
     ctx->state = OT_ANSWERED;
+    ot_abuse_answered(ctx, s, txn, metadata, outcome == ot::Outcome::blocked);
 
     return ot_send_action(ctx->request, s, ot_sv(ctx->conf->provider), txn,
                           metadata);
@@ -138,6 +139,7 @@ ot_answer_error(ot_ctx_t *ctx, ot::Outcome outcome, ngx_uint_t status,
 {
     ot_log_outcome(ctx, outcome, 0, string_view(), detail);
     ctx->state = OT_ANSWERED;
+    ot_abuse_unanswered(ctx);
 
     return ot_send_error(ctx->request, status, summary, cause);
 }

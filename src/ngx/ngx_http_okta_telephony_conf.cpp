@@ -132,6 +132,7 @@ ot_create_loc_conf(ngx_conf_t *cf)
     conf->timeout_status = NGX_CONF_UNSET_UINT;
     conf->async_status = NGX_CONF_UNSET_UINT;
     conf->log_level = NGX_CONF_UNSET_UINT;
+    ot_abuse_create_conf(&conf->abuse);
 
     return conf;
 }
@@ -186,6 +187,13 @@ ot_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     }
 
     ot_derive(conf);
+
+    if (ot_abuse_merge_conf(cf, &conf->abuse, &prev->abuse,
+                            &conf->default_country_code)
+        != NGX_CONF_OK)
+    {
+        return static_cast<char *>(NGX_CONF_ERROR);
+    }
 
     if (!conf->enable) {
         return NGX_CONF_OK;

@@ -21,7 +21,6 @@ char *ot_check_sms_template(ngx_conf_t *cf, void *post, void *data);
 char *ot_check_voice_speed(ngx_conf_t *cf, void *post, void *data);
 char *ot_check_voice_repetition(ngx_conf_t *cf, void *post, void *data);
 char *ot_check_default_locale(ngx_conf_t *cf, void *post, void *data);
-char *ot_check_country_code(ngx_conf_t *cf, void *post, void *data);
 char *ot_check_provider(ngx_conf_t *cf, void *post, void *data);
 char *ot_check_timeout(ngx_conf_t *cf, void *post, void *data);
 char *ot_check_size(ngx_conf_t *cf, void *post, void *data);
@@ -34,7 +33,6 @@ ngx_conf_post_t  ot_sms_template_post = { ot_check_sms_template };
 ngx_conf_post_t  ot_voice_speed_post = { ot_check_voice_speed };
 ngx_conf_post_t  ot_voice_repetition_post = { ot_check_voice_repetition };
 ngx_conf_post_t  ot_default_locale_post = { ot_check_default_locale };
-ngx_conf_post_t  ot_country_code_post = { ot_check_country_code };
 ngx_conf_post_t  ot_provider_post = { ot_check_provider };
 ngx_conf_post_t  ot_timeout_post = { ot_check_timeout };
 ngx_conf_post_t  ot_size_post = { ot_check_size };
@@ -239,8 +237,63 @@ ngx_command_t  ot_commands[] = {
       offsetof(ot_loc_conf_t, log_level),
       ot_log_levels },
 
+    /* abuse controls: abuse_conf.cpp, zone.cpp */
+
+    { ngx_string("okta_telephony_zone"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE2,
+      ot_set_zone, 0, 0, NULL },
+
+    { ngx_string("okta_telephony_limit"),
+      OT_CONF|NGX_CONF_1MORE,
+      ot_set_limit, NGX_HTTP_LOC_CONF_OFFSET, 0, NULL },
+
+    { ngx_string("okta_telephony_regions"),
+      OT_CONF|NGX_CONF_2MORE,
+      ot_set_regions, NGX_HTTP_LOC_CONF_OFFSET, 0, NULL },
+
+    { ngx_string("okta_telephony_number_types"),
+      OT_CONF|NGX_CONF_2MORE,
+      ot_set_number_types, NGX_HTTP_LOC_CONF_OFFSET, 0, NULL },
+
+    { ngx_string("okta_telephony_sms_number_types"),
+      OT_CONF|NGX_CONF_2MORE,
+      ot_set_number_types, NGX_HTTP_LOC_CONF_OFFSET, 1, NULL },
+
+    { ngx_string("okta_telephony_number_check"),
+      OT_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot, NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ot_loc_conf_t, abuse.number_check), ot_number_checks },
+
+    { ngx_string("okta_telephony_default_region"),
+      OT_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot, NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ot_loc_conf_t, abuse.default_region), &ot_region_post },
+
+    { ngx_string("okta_telephony_breaker"),
+      OT_CONF|NGX_CONF_TAKE3,
+      ot_set_breaker, NGX_HTTP_LOC_CONF_OFFSET, 0, NULL },
+
+    { ngx_string("okta_telephony_dedupe"),
+      OT_CONF|NGX_CONF_TAKE2,
+      ot_set_dedupe, NGX_HTTP_LOC_CONF_OFFSET, 0, NULL },
+
+    { ngx_string("okta_telephony_blocked_status"),
+      OT_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot, NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ot_loc_conf_t, abuse.blocked_status), ot_blocked_statuses },
+
     ngx_null_command
 };
+
+
+/* "<directive>" <what>, not "<value>" */
+char *
+ot_bad_value(ngx_conf_t *cf, const char *what, ngx_str_t *value)
+{
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"%V\" %s, not \"%V\"",
+                       static_cast<ngx_str_t *>(cf->args->elts), what, value);
+    return static_cast<char *>(NGX_CONF_ERROR);
+}
 
 
 namespace {
@@ -250,16 +303,6 @@ ngx_str_t *
 ot_name(ngx_conf_t *cf)
 {
     return &static_cast<ngx_str_t *>(cf->args->elts)[0];
-}
-
-
-/* "<directive>" <what>, not "<value>" */
-char *
-ot_bad_value(ngx_conf_t *cf, const char *what, ngx_str_t *value)
-{
-    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"%V\" %s, not \"%V\"",
-                       ot_name(cf), what, value);
-    return static_cast<char *>(NGX_CONF_ERROR);
 }
 
 
@@ -427,25 +470,6 @@ ot_check_default_locale(ngx_conf_t *cf, void *, void *data)
     ngx_str_t   in = *v;
 
     return ot_locale(cf, &in, v);
-}
-
-
-/* Stored without "+". */
-char *
-ot_check_country_code(ngx_conf_t *cf, void *, void *data)
-{
-    ngx_str_t    *v = static_cast<ngx_str_t *>(data);
-    string_view   digits;
-
-    if (!ot::parse_country_code(ot_sv(*v), &digits)) {
-        return ot_bad_value(cf, "must be a country calling code such as "
-                            "\"1\" or \"44\"", v);
-    }
-
-    v->data += v->len - digits.size();
-    v->len = digits.size();
-
-    return NGX_CONF_OK;
 }
 
 

@@ -216,6 +216,9 @@ ot_send_to_8x8(ot_ctx_t *ctx, ngx_str_t *uri, ot_out_t *body)
                          "could not start the 8x8 request");
     }
 
+    /* sent: its outcome counts for the breaker */
+    ctx->breaker_armed = (conf->abuse.breaker_zone != NULL);
+
     ot_wait_for_8x8(ctx, left);
 
     if (conf->mode == OT_MODE_ASYNC) {
@@ -238,6 +241,7 @@ ot_process_hook(ot_ctx_t *ctx)
 {
     ot::RawHook  raw;
     ot::Hook     hook;
+    ot_number_t  num;
     ngx_str_t   *uri;
     ngx_int_t    rc;
     ot_out_t     body = { ctx->request->pool, NULL, 0, 0, false };
@@ -253,7 +257,17 @@ ot_process_hook(ot_ctx_t *ctx)
                          "Preview request: not sent to 8x8");
     }
 
+    rc = ot_abuse_number(ctx, &raw, &num);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
     rc = ot_validate(ctx, raw, &hook);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    rc = ot_abuse_check(ctx, hook, num);
     if (rc != NGX_DECLINED) {
         return rc;
     }

@@ -12,7 +12,9 @@ namespace ngx_okta_telephony {
 
 namespace {
 
-enum ot_var_e : uintptr_t { OT_VAR_OUTCOME, OT_VAR_EVENT_ID, OT_VAR_TXN };
+enum ot_var_e : uintptr_t {
+    OT_VAR_OUTCOME, OT_VAR_EVENT_ID, OT_VAR_TXN, OT_VAR_BLOCK
+};
 
 
 /* $okta_telephony_*: read from the main request's ctx. */
@@ -30,6 +32,9 @@ ot_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
             break;
         case OT_VAR_EVENT_ID:
             s = ctx->event_id;
+            break;
+        case OT_VAR_BLOCK:
+            s = ctx->block;
             break;
         default:
             s = ctx->txn;
@@ -63,6 +68,9 @@ ngx_http_variable_t  ot_variables[] = {
 
     { ngx_string("okta_telephony_transaction_id"), NULL, ot_variable,
       OT_VAR_TXN, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("okta_telephony_block"), NULL, ot_variable,
+      OT_VAR_BLOCK, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
     ngx_http_null_variable
 };

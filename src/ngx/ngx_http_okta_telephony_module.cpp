@@ -22,7 +22,8 @@ namespace ngx_okta_telephony {
 
 namespace {
 
-/* postconfiguration: the capture filter and the redirect guard */
+/* postconfiguration: the capture filter, the redirect guard, and every
+   zone=NAME defined */
 ngx_int_t
 ot_init(ngx_conf_t *cf)
 {
@@ -40,6 +41,10 @@ ot_init(ngx_conf_t *cf)
 
     *h = ot_guard_redirect;
 
+    if (ot_check_zone_refs(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     return ot_filter_init(cf);
 }
 
@@ -48,7 +53,7 @@ ngx_http_module_t  ot_module_ctx = {
     ot_add_variables,                      /* preconfiguration */
     ot_init,                               /* postconfiguration */
 
-    NULL,                                  /* create main configuration */
+    ot_create_main_conf,                   /* create main configuration */
     NULL,                                  /* init main configuration */
 
     NULL,                                  /* create server configuration */

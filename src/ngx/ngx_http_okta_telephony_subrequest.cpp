@@ -64,6 +64,7 @@ ot_answer_from_reply(ot_ctx_t *ctx)
     ot::Judgement  j;
 
     ot_judge(ctx, &j);
+    ot_abuse_sent(ctx, ot::breaker_failure(j.http_status));
 
     if (j.status == ot::Status::successful && ctx->sub_rc == NGX_ERROR) {
         /* a complete, accepting reply, then the connection failed: 8x8 has
@@ -86,6 +87,7 @@ ot_log_async_result(ot_ctx_t *ctx)
     ot::Judgement  j;
 
     ot_judge(ctx, &j);
+    ot_abuse_sent(ctx, ot::breaker_failure(j.http_status));
 
     ot_log_outcome(ctx, j.status == ot::Status::successful
                         ? ot::Outcome::async_delivered
@@ -196,6 +198,7 @@ ot_timeout_handler(ngx_event_t *ev)
             char        meta[120];
 
             ot_abort_subrequest(ctx);
+            ot_abuse_sent(ctx, true);
             ot::timeout_text(ctx->channel, ctx->conf->timeout, meta,
                              sizeof(meta));
 
@@ -206,6 +209,7 @@ ot_timeout_handler(ngx_event_t *ev)
 
         } else if (ctx->state == OT_ANSWERED && !ctx->sub_done) {
             /* async: give up on 8x8; this may free the request */
+            ot_abuse_sent(ctx, true);
             ot_log_outcome(ctx, ot::Outcome::async_timeout, 0, string_view(),
                            "timeout");
             ot_abort_subrequest(ctx);

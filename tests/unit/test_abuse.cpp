@@ -148,6 +148,74 @@ START_TEST(limit_directive)
 }
 END_TEST
 
+START_TEST(breaker_dedupe_directives)
+{
+    BreakerSpec b;
+    DedupeSpec d;
+    const char *err;
+    std::size_t bad;
+
+    std::string_view a1[] = { "open=30s", "zone=okta", "failures=5" };
+    ck_assert(parse_breaker_args(a1, 3, &b, &err, &bad));
+    sv_eq(b.zone, "okta");
+    ck_assert_uint_eq(b.config.failures, 5);
+    ck_assert_uint_eq(b.config.open_ms, 30000);
+
+    std::string_view a2[] = { "zone=z", "time=10m" };
+    ck_assert(parse_dedupe_args(a2, 2, &d, &err, &bad));
+    sv_eq(d.zone, "z");
+    ck_assert_uint_eq(d.time_ms, 600000);
+
+    struct { std::vector<std::string_view> a; std::size_t bad;
+             const char *err; } bcases[] = {
+        { { "failures=5", "open=30s" }, 2, "\"zone=\" is missing" },
+        { { "zone=z", "open=30s" }, 2, "\"failures=\" is missing" },
+        { { "zone=z", "failures=5" }, 2, "\"open=\" is missing" },
+        { { "zone=z", "failures=0", "open=30s" }, 1,
+          "failures= must be a number from 1 to 1000" },
+        { { "zone=z", "failures=1001", "open=30s" }, 1,
+          "failures= must be a number from 1 to 1000" },
+        { { "zone=z", "failures=x", "open=30s" }, 1,
+          "failures= must be a number from 1 to 1000" },
+        { { "zone=z", "failures=3", "open=30x" }, 2,
+          "PERIOD must be digits and a unit: s, m, h or d (10m)" },
+        { { "zone=", "failures=3", "open=30s" }, 0,
+          "\"zone=\" needs a zone name" },
+        { { "zone=z", "zone=y" }, 1, "parameter given twice" },
+        { { "zone=z", "probe=1" }, 1,
+          "unknown parameter: use zone=, failures= or open=" },
+    };
+    for (auto &c : bcases) {
+        err = nullptr;
+        bad = 99;
+        ck_assert(!parse_breaker_args(c.a.data(), c.a.size(), &b, &err,
+                                      &bad));
+        ck_assert_str_eq(err, c.err);
+        ck_assert_uint_eq(bad, c.bad);
+    }
+
+    struct { std::vector<std::string_view> a; std::size_t bad;
+             const char *err; } dcases[] = {
+        { { "time=10m" }, 1, "\"zone=\" is missing" },
+        { { "zone=z" }, 1, "\"time=\" is missing" },
+        { { "zone=z", "time=0s" }, 1, nullptr },
+        { { "zone=z", "time=10m", "time=1m" }, 2, "parameter given twice" },
+        { { "zone=z", "ttl=10m" }, 1, "unknown parameter: use zone= or time=" },
+    };
+    for (auto &c : dcases) {
+        err = nullptr;
+        bad = 99;
+        ck_assert(!parse_dedupe_args(c.a.data(), c.a.size(), &d, &err,
+                                     &bad));
+        ck_assert_ptr_nonnull(err);
+        if (c.err) {
+            ck_assert_str_eq(err, c.err);
+        }
+        ck_assert_uint_eq(bad, c.bad);
+    }
+}
+END_TEST
+
 START_TEST(zone_keys)
 {
     LimitSpec s;
@@ -405,6 +473,7 @@ Suite *abuse_suite()
     tcase_add_test(tc, rates);
     tcase_add_test(tc, limit_directive);
     tcase_add_test(tc, zone_keys);
+    tcase_add_test(tc, breaker_dedupe_directives);
     tcase_add_test(tc, lists);
     tcase_add_test(tc, decision_regions);
     tcase_add_test(tc, decision_types);

@@ -28,7 +28,7 @@ START_TEST(outcome_names)
     const char *want[] = {
         "SUCCESSFUL", "PENDING", "FAILED", "invalid", "bad-request",
         "rejected", "preview", "async-accepted", "async-delivered",
-        "async-failed", "async-timeout",
+        "async-failed", "async-timeout", "blocked", "replayed",
     };
     ck_assert_uint_eq(sizeof(want) / sizeof(want[0]),
                       static_cast<unsigned>(Outcome::count_));
@@ -39,6 +39,28 @@ START_TEST(outcome_names)
     ck_assert(outcome_of(Status::successful) == Outcome::successful);
     ck_assert(outcome_of(Status::pending) == Outcome::pending);
     ck_assert(outcome_of(Status::failed) == Outcome::failed);
+}
+END_TEST
+
+START_TEST(blocked_answers)
+{
+    BlockedAnswer a;
+
+    blocked_answer("limit number 3/10m", Status::failed, &a);
+    ck_assert(a.status == Status::failed);
+    ck_assert_str_eq(a.transaction_id, "");
+    ck_assert_str_eq(a.meta, "blocked: limit number 3/10m");
+    ck_assert_str_eq(a.detail, "\"limit number 3/10m\"");
+
+    blocked_answer("region JM", Status::successful, &a);
+    ck_assert(a.status == Status::successful);
+    ck_assert_str_eq(a.transaction_id, "blocked");
+    ck_assert_str_eq(a.meta, "blocked: region JM");
+
+    /* PENDING is not a blocked status: FAILED */
+    blocked_answer("8x8 voice breaker open", Status::pending, &a);
+    ck_assert(a.status == Status::failed);
+    ck_assert_str_eq(a.meta, "blocked: 8x8 voice breaker open");
 }
 END_TEST
 
@@ -180,6 +202,7 @@ Suite *outcome_suite()
     Suite *s = suite_create("outcome");
     TCase *tc = tcase_create("outcome");
     tcase_add_test(tc, outcome_names);
+    tcase_add_test(tc, blocked_answers);
     tcase_add_test(tc, judge_accepted);
     tcase_add_test(tc, judge_refused);
     tcase_add_test(tc, judge_no_reply);

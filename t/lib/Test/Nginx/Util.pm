@@ -85,6 +85,7 @@ if ($UseValgrind) {
 }
 
 sub gen_rand_port (;$$);
+sub bail_out (@);
 if ($Randomize) {
     $ServerPort = gen_rand_port(1000)
         // bail_out("Cannot find an available listening port number.\n");
