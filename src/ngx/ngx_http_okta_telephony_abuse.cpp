@@ -445,12 +445,15 @@ ot_abuse_sent(ot_ctx_t *ctx, bool failed)
     ctx->breaker_probe = 0;
 
     if (ev != ot::BreakerEvent::none) {
-        ngx_uint_t  level = (ev == ot::BreakerEvent::closed) ? NGX_LOG_NOTICE
-                                                             : NGX_LOG_WARN;
+        ngx_log_t   *log = ctx->request->connection->log;
+        char        *action = log->action;
+        ngx_uint_t   level = (ev == ot::BreakerEvent::closed) ? NGX_LOG_NOTICE
+                                                              : NGX_LOG_WARN;
 
-        ngx_log_error(level, ctx->request->connection->log, 0,
-                      "okta telephony: 8x8 %s breaker %s",
+        log->action = NULL;
+        ngx_log_error(level, log, 0, "okta telephony: 8x8 %s breaker %s",
                       ot::channel_name(ctx->channel), says[(int) ev]);
+        log->action = action;
     }
 }
 
