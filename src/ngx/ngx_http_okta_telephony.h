@@ -234,7 +234,8 @@ struct ot_ctx_t {
 
     /* $okta_telephony_block: the rule that blocked it (or "dry_run: "
        and the rule that would have) */
-    char                 block[56];
+    char                *block;          /* in the request pool; NULL:
+                                            none */
 
     /* for the variables: the first outcome and 8x8's id */
     ot::Outcome          outcome;

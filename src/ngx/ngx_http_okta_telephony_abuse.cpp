@@ -45,15 +45,32 @@ ot_dedupe_key(ot_ctx_t *ctx, char *buf)
 }
 
 
+/* $okta_telephony_block: prefix and rule, a copy in the request pool
+   (only a blocked or dry-run hook pays for it) */
+void
+ot_set_block(ot_ctx_t *ctx, string_view prefix, string_view rule)
+{
+    size_t  n = prefix.size() + rule.size();
+    char   *p = static_cast<char *>(ngx_pnalloc(ctx->request->pool, n + 1));
+
+    if (p == NULL) {
+        return;
+    }
+
+    ngx_memcpy(p, prefix.data(), prefix.size());
+    ngx_memcpy(p + prefix.size(), rule.data(), rule.size());
+    p[n] = '\0';
+    ctx->block = p;
+}
+
+
 /* A block: not sent; Okta's answer names the rule. */
 ngx_int_t
 ot_block(ot_ctx_t *ctx, string_view rule)
 {
     ot::BlockedAnswer  b;
-    size_t             n = ngx_min(rule.size(), sizeof(ctx->block) - 1);
 
-    ngx_memcpy(ctx->block, rule.data(), n);
-    ctx->block[n] = '\0';
+    ot_set_block(ctx, "", rule);
 
     ot::blocked_answer(rule,
                        static_cast<ot::Status>(ctx->conf->abuse.blocked_status),
@@ -213,10 +230,7 @@ ot_limits(ot_ctx_t *ctx, const ot::Hook &hook, const ot_number_t &num)
     }
 
     if (res.dry_run >= 0) {
-        (void) ngx_snprintf(reinterpret_cast<u_char *>(ctx->block),
-                            sizeof(ctx->block) - 1, "dry_run: %s%Z",
-                            res.text.data);
-        ctx->block[sizeof(ctx->block) - 1] = '\0';
+        ot_set_block(ctx, "dry_run: ", res.text.view());
         ngx_log_error(NGX_LOG_NOTICE, ctx->request->connection->log, 0,
                       "okta telephony: dry run: \"%s\" would have blocked "
                       "event=%s", res.text.data, ctx->event_id);
