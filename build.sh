@@ -75,6 +75,8 @@ ensure_deps() {
 # libphonenumber ships no .pc file; its own shared library pulls in
 # protobuf, ICU and abseil
 phonenumber_libs=(-lphonenumber)
+# the JWT verification: EVP only (libssl-dev ships libcrypto's headers)
+crypto_libs=(-lcrypto)
 
 CXX=${CXX:-g++}
 core_cxxflags=(-std=c++17 -O2 -g -fPIC -fvisibility=hidden
@@ -110,6 +112,7 @@ build_unit_tests() {
     $CXX -std=c++17 -O1 -g -Wall -Wextra -Werror -Isrc/core "$@" \
         tests/unit/*.cpp "$lib" \
         $(pkg-config --cflags --libs check yajl) "${phonenumber_libs[@]}" \
+        "${crypto_libs[@]}" \
         -o "$out"
 }
 

@@ -2,10 +2,11 @@
 # Build and run the libFuzzer targets of the core, one after the other.
 #
 #   fuzz/run.sh [seconds] [target...]   seconds per target (default 60);
-#                             targets: hook reply abuse (default: all)
+#                             targets: hook reply abuse jwt (default: all)
 #
 # Targets: fuzz_hook (Okta hook bodies), fuzz_reply (8x8 reply bodies),
-# fuzz_abuse (rates, rule lists, destinations, limit and breaker state).
+# fuzz_abuse (rates, rule lists, destinations, limit and breaker state),
+# fuzz_jwt (bearer tokens, JOSE headers, claims, JWKS documents).
 # Binaries, seed and working corpora, logs and crash files go to
 # build/fuzz/. Exits non-zero if any target crashed; the crash file's path
 # is printed. Called by `./build.sh fuzz [seconds]`.
@@ -16,7 +17,7 @@ cd "$top" || exit 2
 out="$top/build/fuzz"
 secs=${1:-60}
 shift $(( $# > 0 ? 1 : 0 ))
-wanted=" ${*:-hook reply abuse} "
+wanted=" ${*:-hook reply abuse jwt} "
 
 say() { printf '==> %s\n' "$*"; }
 die() { printf 'fuzz/run.sh: %s\n' "$*" >&2; exit 2; }
@@ -27,8 +28,8 @@ esac
 [ "$secs" -gt 0 ] || die "seconds must be > 0"
 for t in $wanted; do
     case "$t" in
-        hook|reply|abuse) ;;
-        *) die "unknown target '$t' (hook, reply or abuse)" ;;
+        hook|reply|abuse|jwt) ;;
+        *) die "unknown target '$t' (hook, reply, abuse or jwt)" ;;
     esac
 done
 
@@ -65,7 +66,7 @@ build_target() {
     # shellcheck disable=SC2046
     $CXX "${fuzz_flags[@]}" $(pkg-config --cflags yajl 2>/dev/null) \
         src/core/*.cpp "fuzz/$name.cpp" \
-        $(pkg-config --libs yajl 2>/dev/null || echo -lyajl) -lphonenumber \
+        $(pkg-config --libs yajl 2>/dev/null || echo -lyajl) -lphonenumber -lcrypto \
         -o "$out/$name" || die "building $name failed"
 }
 
@@ -130,7 +131,7 @@ mkdir -p "$out"
 # which core was fuzzed: the sources change under other hands
 say "core sources: $(cat src/core/*.hpp src/core/*.cpp | sha256sum | cut -c1-16)" \
     "(newest: $(find src/core -type f -printf '%T@ %p\n' | sort -n | tail -1 | cut -d' ' -f2))"
-for t in hook reply abuse; do
+for t in hook reply abuse jwt; do
     [[ $wanted == *" $t "* ]] && build_target "fuzz_$t"
 done
 
@@ -138,6 +139,7 @@ shopt -s nullglob
 hook_samples=()
 reply_samples=()
 abuse_samples=()
+jwt_samples=()
 for f in tests/samples/*; do
     case "$(basename "$f")" in
         8x8-*) reply_samples+=("$f") ;;
@@ -150,18 +152,21 @@ for f in tests/corpus/*; do
         hook-*)  hook_samples+=("$f") ;;
         reply-*) reply_samples+=("$f") ;;
         abuse-*) abuse_samples+=("$f") ;;
+        jwt-*)   jwt_samples+=("$f") ;;
         *)       hook_samples+=("$f"); reply_samples+=("$f") ;;
     esac
 done
 seed_dir hook "${hook_samples[@]}"
 seed_dir reply "${reply_samples[@]}"
 seed_dir abuse "${abuse_samples[@]}"
+seed_dir jwt "${jwt_samples[@]}"
 shopt -u nullglob
 
 # one after the other: the cores are shared
 [[ $wanted == *" hook "* ]] && run_target fuzz_hook hook 4096
 [[ $wanted == *" reply "* ]] && run_target fuzz_reply reply 2048
 [[ $wanted == *" abuse "* ]] && run_target fuzz_abuse abuse 1300
+[[ $wanted == *" jwt "* ]] && run_target fuzz_jwt jwt 9000
 
 say "summary"
 printf '  %s\n' "${summary[@]}"

@@ -17,6 +17,8 @@ int main()
     srunner_add_suite(sr, number_suite());
     srunner_add_suite(sr, abuse_suite());
     srunner_add_suite(sr, window_suite());
+    srunner_add_suite(sr, jwt_suite());
+    srunner_add_suite(sr, jwks_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);

@@ -1,5 +1,6 @@
 /* Replays fuzzer regression inputs: nothing may crash or leak. */
 
+#include "jwt.hpp"
 #include "test_util.hpp"
 
 using namespace oktatel;
@@ -30,6 +31,19 @@ START_TEST(replay_corpus)
                       && p.feed(body.data() + mid, body.size() - mid)
                       && p.finish();
             (void) ok;
+        }
+        {
+            namespace jwt = oktatel::jwt;
+            jwt::KeySet set;
+            jwt::JwksReport rep;
+            jwt::Header h;
+            jwt::Claims c;
+            jwt::Policy pol{};
+            std::string_view all(body), rest(all.substr(all.empty() ? 0 : 1));
+            (void) jwt::parse_jwks(all, &set, &rep, nullptr);
+            (void) jwt::parse_header(rest, &h, nullptr);
+            (void) jwt::parse_claims(rest, pol, &c, nullptr);
+            ck_assert(set.usable() <= set.size());
         }
         for (int status : { 200, 400 }) {
             ProviderReply v = parse_voice_reply(status, body.data(),

@@ -21,6 +21,8 @@ Suite *conf_values_suite();
 Suite *number_suite();
 Suite *abuse_suite();
 Suite *window_suite();
+Suite *jwt_suite();
+Suite *jwks_suite();
 
 namespace testutil {
 
