@@ -30,13 +30,13 @@
  * accept that a race can count a hook in one zone and not another).
  *
  * Sizing a zone (x86-64, ngx_slab rounds a chunk up to a power of 2):
- * an rbtree node (40 bytes) and an LRU queue link (16) per entry, then
- *   limit:  the zone key (up to 35 bytes, "n3/600000:+6598765432" is 21)
- *           and a WindowState (64): 256-byte chunks, about 40,000 entries
- *           in 10m; keeping only a 64-bit hash of the key instead, 128
- *           bytes and about 80,000;
- *   dedupe: the eventId (Okta's are 22 bytes) and a DedupeRecord (176):
- *           256-byte chunks for ids up to 24 bytes, about 40,000 in 10m;
+ * the glue's entry header is 72 bytes (rbtree node 40, LRU link 16,
+ * expiry 8, key offset and length 8), then
+ *   limit:  a WindowState (64) and the zone key (up to 47 bytes,
+ *           "n3/600000:+6598765432" is 21): 256-byte chunks, about 40,000
+ *           in 10m;
+ *   dedupe: a DedupeRecord (176) and "e:" and the eventId (Okta's are 22
+ *           bytes): 512-byte chunks, about 20,000 in 10m;
  *   breaker: one BreakerState (16) per channel.
  */
 

@@ -78,6 +78,9 @@ struct ot_entry_t {
     }                   payload;
 };
 
+static_assert(sizeof(void *) != 8 || offsetof(ot_entry_t, payload) == 72,
+              "the entry header the README's zone sizing counts");
+
 /* A zone in this cycle (shm_zone->data); sh and shpool are shared. */
 struct ot_zone_t {
     ngx_shm_zone_t     *shm_zone;
@@ -307,9 +310,8 @@ ngx_int_t ot_abuse_number(ot_ctx_t *ctx, ot::RawHook *raw,
     ot_number_t *num);
 ngx_int_t ot_abuse_check(ot_ctx_t *ctx, const ot::Hook &hook,
     const ot_number_t &num);
-void ot_abuse_answered(ot_ctx_t *ctx, ot::Status s, string_view txn,
-    string_view meta, bool blocked);
-void ot_abuse_unanswered(ot_ctx_t *ctx);
+void ot_abuse_answered(ot_ctx_t *ctx, bool keep, ot::Status s,
+    string_view txn, string_view meta, bool blocked);
 void ot_abuse_sent(ot_ctx_t *ctx, bool failed);
 
 /* zone.cpp */

@@ -185,7 +185,7 @@ ot_take_limits(ot_ctx_t *ctx, const ot::LimitZoneKey *keys,
     ot::limits_take(checks, n, now, res);
 
     for (i = 0; i < n; i++) {
-        if (e[i] && (res->blocked < 0 || l[i].rule.dry_run)) {
+        if (e[i] && res->blocked < 0) {
             e[i]->expire_ms = now + ot::window_idle_ms(l[i].rule.rate);
         }
     }
@@ -237,18 +237,6 @@ ot_limits(ot_ctx_t *ctx, const ot::Hook &hook, const ot_number_t &num)
     }
 
     return NGX_DECLINED;
-}
-
-
-/* The dedupe record of this hook's eventId, locked; NULL if gone. */
-ot_entry_t *
-ot_claimed_entry(ot_ctx_t *ctx, ot_zone_t *z, char *key)
-{
-    ctx->dedupe_claimed = 0;
-    ot_zone_lock(z);
-
-    return ot_zone_entry(z, ot_dedupe_key(ctx, key),
-                         sizeof(ot::DedupeRecord), false, ot_now());
 }
 
 
@@ -376,14 +364,16 @@ ot_abuse_check(ot_ctx_t *ctx, const ot::Hook &hook, const ot_number_t &num)
 }
 
 
-/* Okta's answer is out: kept for a replay of the eventId. */
+/* Okta's answer is out: the claimed eventId's record keeps it for a
+   replay (keep), or is freed (an error answer: nothing to replay). */
 void
-ot_abuse_answered(ot_ctx_t *ctx, ot::Status s, string_view txn,
+ot_abuse_answered(ot_ctx_t *ctx, bool keep, ot::Status s, string_view txn,
     string_view meta, bool blocked)
 {
     ot_zone_t   *z;
     ot_entry_t  *e;
     char         key[2 + 129];
+    uint64_t     now = ot_now();
 
     ot_release_unsent_probe(ctx);
 
@@ -391,43 +381,22 @@ ot_abuse_answered(ot_ctx_t *ctx, ot::Status s, string_view txn,
         return;
     }
 
+    ctx->dedupe_claimed = 0;
     z = ot_zone(ctx->conf->abuse.dedupe_zone);
-    e = ot_claimed_entry(ctx, z, key);
 
+    ot_zone_lock(z);
+
+    e = ot_zone_entry(z, ot_dedupe_key(ctx, key), sizeof(ot::DedupeRecord),
+                      false, now);
     if (e != NULL) {
-        if (ot::dedupe_fill(&e->payload.dedupe, s, txn, meta, blocked,
-                            ot_now()))
+        if (keep && ot::dedupe_fill(&e->payload.dedupe, s, txn, meta,
+                                    blocked, now))
         {
-            e->expire_ms = ot_now() + ctx->conf->abuse.dedupe_time;
+            e->expire_ms = now + ctx->conf->abuse.dedupe_time;
 
         } else {
             ot_zone_remove(z, e);
         }
-    }
-
-    ot_zone_unlock(z, ctx->request->connection->log);
-}
-
-
-/* An error answer instead: nothing to replay, the eventId is free. */
-void
-ot_abuse_unanswered(ot_ctx_t *ctx)
-{
-    ot_zone_t   *z;
-    ot_entry_t  *e;
-    char         key[2 + 129];
-
-    ot_release_unsent_probe(ctx);
-
-    if (!ctx->dedupe_claimed) {
-        return;
-    }
-
-    z = ot_zone(ctx->conf->abuse.dedupe_zone);
-    e = ot_claimed_entry(ctx, z, key);
-
-    if (e != NULL) {
-        ot_zone_remove(z, e);
     }
 
     ot_zone_unlock(z, ctx->request->connection->log);

@@ -125,7 +125,8 @@ ot_answer(ot_ctx_t *ctx, ot::Outcome outcome, ot::Status s,
 {
     ot_log_outcome(ctx, outcome, provider_status, txn, detail);
     ctx->state = OT_ANSWERED;
-    ot_abuse_answered(ctx, s, txn, metadata, outcome == ot::Outcome::blocked);
+    ot_abuse_answered(ctx, true, s, txn, metadata,
+                      outcome == ot::Outcome::blocked);
 
     return ot_send_action(ctx->request, s, ot_sv(ctx->conf->provider), txn,
                           metadata);
@@ -139,7 +140,8 @@ ot_answer_error(ot_ctx_t *ctx, ot::Outcome outcome, ngx_uint_t status,
 {
     ot_log_outcome(ctx, outcome, 0, string_view(), detail);
     ctx->state = OT_ANSWERED;
-    ot_abuse_unanswered(ctx);
+    ot_abuse_answered(ctx, false, ot::Status::failed, string_view(),
+                      string_view(), false);
 
     return ot_send_error(ctx->request, status, summary, cause);
 }

@@ -92,14 +92,21 @@ ot_zone_lookup(ot_zone_t *z, uint32_t hash, string_view key)
 }
 
 
+}  // namespace
+
+
+/* Frees an entry. Zone locked. */
 void
-ot_zone_free(ot_zone_t *z, ot_entry_t *e)
+ot_zone_remove(ot_zone_t *z, ot_entry_t *e)
 {
     ngx_queue_remove(&e->queue);
     ngx_rbtree_delete(&z->sh->rbtree, &e->node);
     ngx_slab_free_locked(z->shpool, e);
     z->sh->entries--;
 }
+
+
+namespace {
 
 
 /* Frees up to n of the least recently used entries: expired ones only,
@@ -122,7 +129,7 @@ ot_zone_expire(ot_zone_t *z, ngx_uint_t n, bool force, uint64_t now)
             z->evicted = 1;
         }
 
-        ot_zone_free(z, e);
+        ot_zone_remove(z, e);
     }
 }
 
@@ -375,14 +382,6 @@ ot_zone_entry(ot_zone_t *z, string_view key, size_t payload, bool create,
     z->sh->entries++;
 
     return e;
-}
-
-
-/* Frees an entry found with ot_zone_entry(). Zone locked. */
-void
-ot_zone_remove(ot_zone_t *z, ot_entry_t *e)
-{
-    ot_zone_free(z, e);
 }
 
 
