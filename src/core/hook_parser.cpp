@@ -382,11 +382,22 @@ bool HookParser::feed(const char *p, std::size_t n)
     if (n == 0) {
         return true;
     }
-    if (!text_ok(text_.feed(reinterpret_cast<const unsigned char *>(p),
-                            n)))
-    {
-        return false;
+    /* the bytes before a bad one go to yajl first: the error named is
+       the first in the text, wherever the body was split */
+    std::size_t good;
+    JsonTextScan::Verdict text = text_.feed(
+        reinterpret_cast<const unsigned char *>(p), n, &good);
+    if (text != JsonTextScan::Verdict::ok) {
+        if (good > 0 && !feed_json(p, good)) {
+            return false;
+        }
+        return text_ok(text);
     }
+    return feed_json(p, n);
+}
+
+bool HookParser::feed_json(const char *p, std::size_t n)
+{
     bool was_done = state_->root_done;
     yajl_status rc = yajl_parse(static_cast<yajl_handle>(handle_),
                                 reinterpret_cast<const unsigned char *>(p), n);

@@ -140,6 +140,7 @@ public:
 
 private:
     bool       text_ok(JsonTextScan::Verdict v);
+    bool       feed_json(const char *p, std::size_t n);
 
     void      *handle_;  /* yajl_handle */
     State     *state_;   /* allocated with af (or malloc when af is null) */

@@ -242,8 +242,9 @@ JsonTextScan::Verdict JsonTextScan::byte(unsigned char c)
 }
 
 JsonTextScan::Verdict JsonTextScan::feed(const unsigned char *p,
-                                         std::size_t n)
+                                         std::size_t n, std::size_t *good)
 {
+    *good = 0;
     if (verdict_ != Verdict::ok) {
         return verdict_;
     }
@@ -257,12 +258,15 @@ JsonTextScan::Verdict JsonTextScan::feed(const unsigned char *p,
                 break;
             }
         }
-        Verdict v = byte(p[i++]);
+        Verdict v = byte(p[i]);
         if (v != Verdict::ok) {
+            *good = i;
             verdict_ = v;
             return v;
         }
+        i++;
     }
+    *good = n;
     return Verdict::ok;
 }
 

@@ -58,7 +58,8 @@ public:
 
     JsonTextScan() = default;
 
-    Verdict feed(const unsigned char *p, std::size_t n);
+    /* *good: the bytes before the first bad one (n when all are) */
+    Verdict feed(const unsigned char *p, std::size_t n, std::size_t *good);
     Verdict finish() const;   /* bad_utf8 when cut inside a sequence */
 
 private:

@@ -193,6 +193,9 @@ START_TEST(hook_raw_text_strict)
                        "\\u00e9 \\\"\"}", ParseError::none);
     expect_every_split("{\"x\":\"\\uD83D\\uDE00\",\"y\":\"\\u0000\"}",
                        ParseError::none);
+    /* the first error in the text is the one named, however it is split */
+    expect_every_split("{\"d\": ]\xa2", ParseError::bad_json);
+    expect_every_split("{\"d\": \"\xa2\" ]", ParseError::bad_utf8);
     /* cut inside a sequence or a surrogate pair */
     RawHook raw;
     HookParser p(&raw);
