@@ -93,6 +93,7 @@ for p in "$port" "$port_8x8" "$port_backend"; do
 done
 
 mkdir -p "$prefix/logs" "$prefix/tmp"
+(umask 077 && printf '%s\n' demo-api-key > "$prefix/8x8-api-key")
 rm -f "$prefix"/logs/*.log
 
 # escape for the replacement side of sed s|||

@@ -68,6 +68,26 @@ bool next_secret_line(std::string_view file, std::size_t *pos,
     return false;
 }
 
+const char *api_key_from_file(std::string_view file, std::string_view *key)
+{
+    std::size_t pos = 0;
+    std::string_view k, more;
+
+    if (!next_secret_line(file, &pos, &k)) {
+        return "contains no key";
+    }
+    if (next_secret_line(file, &pos, &more)) {
+        return "contains more than one key";
+    }
+    for (unsigned char c : k) {
+        if (c <= 0x20 || c >= 0x7f) {
+            return "a key is printable ASCII without spaces";
+        }
+    }
+    *key = k;
+    return nullptr;
+}
+
 const char *check_header_name(std::string_view s)
 {
     if (s.empty()) {

@@ -32,6 +32,13 @@ const char *check_secret(std::string_view s);
 bool next_secret_line(std::string_view file, std::size_t *pos,
                       std::string_view *secret);
 
+/*
+ * The 8x8 API key of an API key file: exactly one key line (read as by
+ * next_secret_line()), a valid header value without spaces or tabs.
+ * nullptr and *key set when fine, else what is wrong (never the key).
+ */
+const char *api_key_from_file(std::string_view file, std::string_view *key);
+
 /* A header name nginx parses: [A-Za-z0-9_-]+. */
 const char *check_header_name(std::string_view s);
 

@@ -104,6 +104,13 @@ ngx_command_t  ot_commands[] = {
       0,
       NULL },
 
+    { ngx_string("okta_telephony_8x8_api_key_file"),
+      OT_CONF|NGX_CONF_TAKE1,
+      ot_set_api_key_file,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("okta_telephony_voice_location"),
       OT_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_str_slot,
