@@ -23,6 +23,7 @@ Suite *abuse_suite();
 Suite *window_suite();
 Suite *jwt_suite();
 Suite *jwks_suite();
+Suite *jwks_cache_suite();
 
 namespace testutil {
 
