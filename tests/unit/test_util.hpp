@@ -24,6 +24,7 @@ Suite *window_suite();
 Suite *jwt_suite();
 Suite *jwks_suite();
 Suite *utf8_suite();
+Suite *jwks_cache_suite();
 
 namespace testutil {
 
