@@ -3,6 +3,7 @@
  */
 
 #include "conf_values.hpp"
+#include "utf8.hpp"
 
 #include "core_util.hpp"
 
@@ -67,6 +68,26 @@ bool next_secret_line(std::string_view file, std::size_t *pos,
     return false;
 }
 
+const char *api_key_from_file(std::string_view file, std::string_view *key)
+{
+    std::size_t pos = 0;
+    std::string_view k, more;
+
+    if (!next_secret_line(file, &pos, &k)) {
+        return "contains no key";
+    }
+    if (next_secret_line(file, &pos, &more)) {
+        return "contains more than one key";
+    }
+    for (unsigned char c : k) {
+        if (c <= 0x20 || c >= 0x7f) {
+            return "a key is printable ASCII without spaces";
+        }
+    }
+    *key = k;
+    return nullptr;
+}
+
 const char *check_header_name(std::string_view s)
 {
     if (s.empty()) {
@@ -112,6 +133,18 @@ const char *check_sms_sender(std::string_view s)
 bool template_ok(std::string_view s, std::size_t max)
 {
     return s.size() <= max && s.find("{code}") != std::string_view::npos;
+}
+
+const char *template_problem(std::string_view s, std::size_t max)
+{
+    if (s.size() > max) {
+        return max == sms_template_max ? "must be at most 900 bytes"
+                                       : "must be at most 1000 bytes";
+    }
+    if (s.find("{code}") == std::string_view::npos) {
+        return "must contain \"{code}\"";
+    }
+    return phone_text_problem(s, true);
 }
 
 bool voice_profile_ok(std::string_view s)

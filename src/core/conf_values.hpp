@@ -32,6 +32,13 @@ const char *check_secret(std::string_view s);
 bool next_secret_line(std::string_view file, std::size_t *pos,
                       std::string_view *secret);
 
+/*
+ * The 8x8 API key of an API key file: exactly one key line (read as by
+ * next_secret_line()), a valid header value without spaces or tabs.
+ * nullptr and *key set when fine, else what is wrong (never the key).
+ */
+const char *api_key_from_file(std::string_view file, std::string_view *key);
+
 /* A header name nginx parses: [A-Za-z0-9_-]+. */
 const char *check_header_name(std::string_view s);
 
@@ -50,6 +57,10 @@ bool template_ok(std::string_view s, std::size_t max);
 
 constexpr std::size_t sms_template_max = 900;
 constexpr std::size_t voice_text_max = 1000;
+
+/* Why a text template cannot be used, or null: template_ok(), and the
+   text rules of a phone (phone_text_problem(), newlines allowed). */
+const char *template_problem(std::string_view s, std::size_t max);
 
 /* An 8x8 voice profile: [A-Za-z0-9_-]+. */
 bool voice_profile_ok(std::string_view s);

@@ -165,6 +165,7 @@ struct ot_loc_conf_t {
     ngx_uint_t          timeout_status;  /* an ot::Status, as set */
     ngx_uint_t          async_status;    /* an ot::Status, as set */
     ngx_uint_t          log_level;       /* of the hook's log line */
+    ngx_str_t           api_auth;        /* "Bearer <8x8 API key>"; "" none */
     u_char             *auth_header_file;  /* where it was set */
     ngx_uint_t          auth_header_line;
 
@@ -287,6 +288,12 @@ bool ot_authenticated(ngx_http_request_t *r, ot_loc_conf_t *conf);
 char *ot_set_auth_header(ngx_conf_t *cf, ngx_command_t *cmd, void *c);
 char *ot_set_secret(ngx_conf_t *cf, ngx_command_t *cmd, void *c);
 char *ot_set_secret_file(ngx_conf_t *cf, ngx_command_t *cmd, void *c);
+u_char *ot_read_secret_file(ngx_conf_t *cf, ngx_command_t *cmd,
+    ngx_file_t *file, size_t *size);
+
+/* keys.cpp */
+char *ot_set_api_key_file(ngx_conf_t *cf, ngx_command_t *cmd, void *c);
+ngx_int_t ot_add_api_key(ngx_http_request_t *sr, ot_loc_conf_t *conf);
 
 /* subrequest.cpp */
 ngx_int_t ot_start_subrequest(ot_ctx_t *ctx, ngx_str_t *uri,

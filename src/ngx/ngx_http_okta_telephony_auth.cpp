@@ -89,7 +89,10 @@ ot_add_secret(ngx_conf_t *cf, ot_loc_conf_t *conf, ngx_command_t *cmd,
 }
 
 
-/* The secret file's contents into the pool; NULL after an error. */
+}  // namespace
+
+
+/* A secret file's contents into the pool; NULL after an error. */
 u_char *
 ot_read_secret_file(ngx_conf_t *cf, ngx_command_t *cmd, ngx_file_t *file,
     size_t *size)
@@ -132,8 +135,6 @@ ot_read_secret_file(ngx_conf_t *cf, ngx_command_t *cmd, ngx_file_t *file,
 
     return buf;
 }
-
-}  // namespace
 
 
 bool

@@ -116,6 +116,7 @@ ot_create_loc_conf(ngx_conf_t *cf)
      * set by ngx_pcalloc():
      *
      *     conf->auth_header = { 0, NULL };
+     *     conf->api_auth = { 0, NULL };
      *     conf->voice_location = { 0, NULL };
      *     ... every ngx_str_t: unset when data == NULL
      */
@@ -155,6 +156,7 @@ ot_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_ptr_value(conf->secrets, prev->secrets, NULL);
     ngx_conf_merge_str_value(conf->voice_location, prev->voice_location, "");
     ngx_conf_merge_str_value(conf->sms_location, prev->sms_location, "");
+    ngx_conf_merge_str_value(conf->api_auth, prev->api_auth, "");
     ngx_conf_merge_str_value(conf->caller_id, prev->caller_id, "");
     ngx_conf_merge_str_value(conf->sms_sender, prev->sms_sender, "");
     ngx_conf_merge_str_value(conf->sms_template, prev->sms_template,

@@ -371,6 +371,7 @@ ot_start_subrequest(ot_ctx_t *ctx, ngx_str_t *uri, ot_out_t *body)
     ngx_str_set(&sr->method_name, "POST");
 
     if (ot_own_headers(r, sr, body->len) != NGX_OK
+        || ot_add_api_key(sr, ctx->conf) != NGX_OK
         || ot_own_body(r, sr, body) != NGX_OK)
     {
         return NGX_ERROR;

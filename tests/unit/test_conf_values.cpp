@@ -47,6 +47,30 @@ START_TEST(secret_file_lines)
 }
 END_TEST
 
+START_TEST(api_key_files)
+{
+    std::string_view k;
+
+    ck_assert_ptr_null(api_key_from_file("# 8x8 key\r\n  Abc.123-_=  \r\n\n",
+                                         &k));
+    sv_eq(k, "Abc.123-_=");
+    ck_assert_ptr_null(api_key_from_file("k3y", &k));
+    sv_eq(k, "k3y");
+    ck_assert_str_eq(api_key_from_file("", &k), "contains no key");
+    ck_assert_str_eq(api_key_from_file("# none\n\n", &k), "contains no key");
+    ck_assert_str_eq(api_key_from_file("a\nb\n", &k),
+                     "contains more than one key");
+    for (std::string_view bad : {std::string_view("a b"),
+                                 std::string_view("a\tb"),
+                                 std::string_view("a\x01" "b"),
+                                 std::string_view("caf\xc3\xa9"),
+                                 std::string_view("a\0b", 3)}) {
+        ck_assert_str_eq(api_key_from_file(bad, &k),
+                         "a key is printable ASCII without spaces");
+    }
+}
+END_TEST
+
 START_TEST(header_names)
 {
     ck_assert_ptr_null(check_header_name("Authorization"));
@@ -153,6 +177,7 @@ Suite *conf_values_suite()
     TCase *tc = tcase_create("conf_values");
     tcase_add_test(tc, secrets);
     tcase_add_test(tc, secret_file_lines);
+    tcase_add_test(tc, api_key_files);
     tcase_add_test(tc, header_names);
     tcase_add_test(tc, locations);
     tcase_add_test(tc, sms_sender_and_templates);
