@@ -49,6 +49,25 @@ ot_init(ngx_conf_t *cf)
 }
 
 
+#ifndef NGX_HTTP_OKTA_TELEPHONY_VERSION
+#define NGX_HTTP_OKTA_TELEPHONY_VERSION  "unknown"
+#endif
+#ifndef NGX_HTTP_OKTA_TELEPHONY_REVISION
+#define NGX_HTTP_OKTA_TELEPHONY_REVISION  "unknown"
+#endif
+
+/* init module: which build is loaded (config compiles the version in) */
+ngx_int_t
+ot_init_module(ngx_cycle_t *cycle)
+{
+    ngx_log_error(NGX_LOG_NOTICE, cycle->log, 0,
+                  "okta_telephony module " NGX_HTTP_OKTA_TELEPHONY_VERSION
+                  " (revision " NGX_HTTP_OKTA_TELEPHONY_REVISION
+                  "), built for nginx " NGINX_VERSION);
+    return NGX_OK;
+}
+
+
 ngx_http_module_t  ot_module_ctx = {
     ot_add_variables,                      /* preconfiguration */
     ot_init,                               /* postconfiguration */
@@ -74,7 +93,7 @@ ngx_module_t  ngx_http_okta_telephony_module = {
     ngx_okta_telephony::ot_commands,       /* module directives */
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
-    NULL,                                  /* init module */
+    ngx_okta_telephony::ot_init_module,    /* init module */
     NULL,                                  /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
