@@ -10,6 +10,10 @@
 #                         valgrind; fails on definite leaks and memory
 #                         errors in the module's code
 #                         (.t files after test or its option run only those)
+#   ./build.sh matrix [VERSIONS]  build nginx 1.24 1.26 1.28 1.30 1.31 (or
+#                         VERSIONS) from the release tarballs in
+#                         ../shared/nginx ($NGINX_TARBALLS) under
+#                         build/matrix/, the module against each, run t/
 #   ./build.sh demo       build, start nginx with the module and a local 8x8
 #                         stand-in on 127.0.0.1, send sample hooks
 #   ./build.sh demo-stop  stop the demo nginx
@@ -253,6 +257,61 @@ cmd_test_valgrind() {
     exec "$top/t/sanitize/run-valgrind" "$@"
 }
 
+# -------------------------------------------------------------- matrix ----
+
+# Release tarballs of upstream nginx; NGINX_TARBALLS overrides where
+matrix_tarballs=${NGINX_TARBALLS:-$top/../shared/nginx}
+matrix_default=(1.24 1.26 1.28 1.30 1.31)
+
+# matrix_one VERSION: unpack that nginx into build/matrix/, build it and the
+# module against it (the tarball is only read), run t/ with that binary
+matrix_one() {
+    local v=$1 tgz dir tree log
+    tgz=$(ls "$matrix_tarballs"/nginx-"$v".*.tar.gz 2>/dev/null | sort -V | tail -1)
+    [ -n "$tgz" ] || { echo "$v - no tarball in $matrix_tarballs"; return 1; }
+    dir="$build/matrix"
+    tree="$dir/$(basename "$tgz" .tar.gz)"
+    log="$dir/$(basename "$tree").log"
+    mkdir -p "$dir"
+    if [ ! -x "$tree/objs/nginx" ]; then
+        rm -rf "$tree"
+        tar -xzf "$tgz" -C "$dir"
+        say "building $(basename "$tree")"
+        (cd "$tree" && ./configure --with-compat --with-http_ssl_module \
+            --with-http_v2_module --add-dynamic-module="$top" \
+            && make -j"$jobs") > "$log" 2>&1 \
+            || { echo "$v $(basename "$tree") nginx build failed (see $log)"; return 1; }
+    fi
+    (cd "$tree" && ./configure --with-compat --with-http_ssl_module \
+        --with-http_v2_module --add-dynamic-module="$top" \
+        && make -j"$jobs" modules) >> "$log" 2>&1 \
+        || { echo "$v $(basename "$tree") module build failed (see $log)"; return 1; }
+    local so="$dir/ngx_http_okta_telephony_module-${tree##*nginx-}.so"
+    cp "$tree/objs/ngx_http_okta_telephony_module.so" "$so.tmp"
+    mv -f "$so.tmp" "$so"
+    say "t/ with $(basename "$tree")"
+    T_MODULE_SO="$so" TEST_NGINX_BINARY="$tree/objs/nginx" \
+        "$top/t/run-suite" > "$log.t" 2>&1 \
+        || { echo "${tree##*nginx-} FAIL (see $log.t)"; return 1; }
+    echo "${tree##*nginx-} pass $(grep -o 'Tests=[0-9]*' "$log.t")"
+}
+
+# ./build.sh matrix [VERSIONS]: the table goes to build/matrix/results
+cmd_matrix() {
+    ensure_deps
+    [ -d "$matrix_tarballs" ] \
+        || die "no nginx release tarballs at $matrix_tarballs (set NGINX_TARBALLS)"
+    local v rc=0 out="$build/matrix/results"
+    [ "$#" -gt 0 ] || set -- "${matrix_default[@]}"
+    mkdir -p "$build/matrix"
+    : > "$out"
+    for v in "$@"; do
+        matrix_one "$v" | tee -a "$out" | grep -v '^==>' || rc=1
+    done
+    say "results in $out"
+    return "$rc"
+}
+
 # ---------------------------------------------------------------- demo ----
 
 cmd_demo() {
@@ -264,6 +323,7 @@ cmd_demo() {
 case "${1:-build}" in
     build)      ensure_deps; build_all ;;
     test)       shift; cmd_test "$@" ;;
+    matrix)     shift; cmd_matrix "$@" ;;
     demo)       cmd_demo ;;
     demo-stop)  exec "$top/conf/demo/run-demo.sh" --stop ;;
     fuzz)       shift; ensure_deps; exec "$top/fuzz/run.sh" "$@" ;;
