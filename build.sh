@@ -22,7 +22,8 @@
 #   ./build.sh clean      remove build/
 #
 # NGINX_SRC=/path/to/nginx-source builds against that tree instead of
-# Debian's nginx-dev (/usr/share/nginx/src).
+# Debian's nginx-dev (/usr/share/nginx/src); the tree is only read (it is
+# copied to build/nginx-src-NAME/ and configured there).
 set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -111,7 +112,8 @@ nginx_tree() {
     if [ -n "${NGINX_SRC:-}" ]; then
         [ -f "$NGINX_SRC/auto/configure" ] || [ -f "$NGINX_SRC/configure" ] \
             || die "NGINX_SRC=$NGINX_SRC is not an nginx source tree"
-        echo "$NGINX_SRC"
+        # out of tree: configure and make run in a copy, never in $NGINX_SRC
+        echo "$build/nginx-src-$(basename "$NGINX_SRC")"
     else
         [ -f /usr/share/nginx/src/conf_flags ] \
             || die "/usr/share/nginx/src missing: install nginx-dev"
@@ -135,15 +137,16 @@ build_module() {
     [ -n "$tree" ] || tree=$plain_tree
     logdir=$(dirname "$so_out")
     mkdir -p "$logdir"
-    if [ "$tree" != "${NGINX_SRC:-}" ]; then
-        # Debian's tree is read-only and never writes a top Makefile: copy it
-        # (a private copy of $NGINX_SRC for the sanitizer build, likewise)
-        if [ ! -f "$tree/.copied" ]; then
-            rm -rf "$tree"
-            cp -r "${NGINX_SRC:-/usr/share/nginx/src}" "$tree"
-            rm -f "$tree/objs/.okta_telephony_configured"
-            touch "$tree/.copied"
-        fi
+    # Debian's tree is read-only and never writes a top Makefile, and a
+    # tree given in $NGINX_SRC is only read: configure and make run in a
+    # copy under build/ (a private one for the sanitizer build)
+    local from=${NGINX_SRC:-/usr/share/nginx/src}
+    if [ "$(cat "$tree/.copied" 2>/dev/null)" != "$from" ]; then
+        rm -rf "$tree"
+        mkdir -p "$tree"
+        (cd "$from" && tar --exclude=./objs --exclude=./Makefile -cf - .) \
+            | (cd "$tree" && tar -xf -)
+        echo "$from" > "$tree/.copied"
     fi
     if [ -z "${NGINX_SRC:-}" ]; then
         # shellcheck disable=SC1091
