@@ -79,30 +79,15 @@ phonenumber_libs=(-lphonenumber)
 crypto_libs=(-lcrypto)
 
 CXX=${CXX:-g++}
-core_cxxflags=(-std=c++17 -O2 -g -fPIC -fvisibility=hidden
-               -fvisibility-inlines-hidden -Wall -Wextra -Werror -Wshadow
-               -Isrc/core $(pkg-config --cflags yajl 2>/dev/null || true))
 
-# build_core [OBJDIR LIB EXTRA_CXXFLAGS...]: the core as a static library
-build_core() {
-    local dir=${1:-$build/core} lib=${2:-$core_lib}
-    shift $(( $# < 2 ? $# : 2 ))
-    mkdir -p "$dir"
-    if [ "$#" -gt 0 ] && [ "$(cat "$dir/.flags" 2>/dev/null)" != "$*" ]; then
-        rm -f "$dir"/*.o        # other extra flags than last time
-        echo "$*" > "$dir/.flags"
-    fi
-    local objs=() src obj
-    for src in src/core/*.cpp; do
-        obj="$dir/$(basename "${src%.cpp}").o"
-        if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] \
-           || [ -n "$(find src/core -name '*.hpp' -newer "$obj")" ]; then
-            $CXX "${core_cxxflags[@]}" "$@" -c "$src" -o "$obj"
-        fi
-        objs+=("$obj")
-    done
+# core_lib_from TREE LIB: the core's objects, compiled by nginx's make as
+# part of the module (see config), as a static library for the unit tests
+# and the benchmark; the module itself never links it
+core_lib_from() {
+    local tree=$1 lib=$2
+    mkdir -p "$(dirname "$lib")"
     rm -f "$lib"
-    ar rcs "$lib" "${objs[@]}"
+    ar rcs "$lib" "$tree"/objs/addon/core/*.o
 }
 
 # build_unit_tests [CORE_LIB OUTPUT EXTRA_FLAGS...]
@@ -131,7 +116,8 @@ nginx_tree() {
 }
 
 # build_module [TREE OUTPUT_SO CORE_LIB CC_OPT LD_OPT INCLUDE]: configure
-# nginx in TREE (default: see nginx_tree) with the module and build the .so.
+# nginx in TREE (default: see nginx_tree) with the module and build the .so
+# (the core included, see config); CORE_LIB receives the core's objects.
 # A TREE other than nginx_tree's is a private copy of the source, configured
 # with the extra --with-cc-opt/--with-ld-opt (the sanitizer build); INCLUDE
 # is a header force-included into the module's sources only (configure's
@@ -169,6 +155,7 @@ build_module() {
     [ -n "$ld_opt" ] && conf_args+=(--with-ld-opt="$ld_opt")
     stamp="$tree/objs/.okta_telephony_configured"
     if [ ! -f "$stamp" ] || [ config -nt "$stamp" ] \
+       || [ config.make -nt "$stamp" ] || [ src/core -nt "$stamp" ] \
        || { [ -n "$cc_opt$ld_opt" ] \
             && [ "$(cat "$stamp")" != "${conf_args[*]} $lib" ]; }; then
         say "configuring nginx in $tree"
@@ -178,8 +165,7 @@ build_module() {
         # ASAN_OPTIONS: configure runs its test programs, which the
         # sanitizer flags instrument; a leak report must not turn a feature
         # test into "not found"
-        (cd "$tree" && OKTA_TELEPHONY_CORE_LIB="$lib" \
-            ASAN_OPTIONS=detect_leaks=0 \
+        (cd "$tree" && ASAN_OPTIONS=detect_leaks=0 \
             "$configure" "${conf_args[@]}" --add-dynamic-module="$top" \
             > "$logdir/configure.log" 2>&1) \
             || { tail -20 "$logdir/configure.log"; die "nginx configure failed"; }
@@ -189,16 +175,14 @@ build_module() {
             touch "$stamp"
         fi
     fi
-    # the core library is an input of the .so: relink when it changed
     local so="$tree/objs/ngx_http_okta_telephony_module.so"
-    [ -f "$so" ] && [ "$lib" -nt "$so" ] && rm -f "$so"
     if [ -n "$include" ]; then
         # every glue object is compiled with it: rebuild those older
         local obj
         for obj in "$tree"/objs/addon/ngx/*.o; do
             [ -f "$obj" ] && [ "$include" -nt "$obj" ] && rm -f "$obj"
         done
-        make_args=("CFLAGS=$(sed -n 's/^CFLAGS = *//p' "$tree/objs/Makefile") -include $include")
+        make_args=("OKTA_TELEPHONY_GLUE_CFLAGS=-include $include")
     fi
     (cd "$tree" && make -f objs/Makefile -j"$jobs" modules "${make_args[@]}") \
         > "$logdir/make.log" 2>&1 \
@@ -207,12 +191,12 @@ build_module() {
     # mapped (a test run) must not see it change under its feet
     cp "$so" "$so_out.tmp"
     mv -f "$so_out.tmp" "$so_out"
+    core_lib_from "$tree" "$lib"
     say "built $so_out"
 }
 
 build_all() {
     mkdir -p "$build"
-    build_core
     build_module
 }
 
@@ -255,7 +239,6 @@ cmd_test_asan() {
     ensure_deps
     local lib="$asan_dir/libokta_telephony_core.a" CXX=g++  # libasan is preloaded
     mkdir -p "$asan_dir"
-    build_core "$asan_dir/core" "$lib" "${san_flags[@]}"
     build_module "$build/nginx-src-asan" "$asan_dir/ngx_http_okta_telephony_module.so" \
         "$lib" "${san_flags[*]}" "-fsanitize=address,undefined" \
         "$top/t/sanitize/asan-pools.h"

@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <vector>
 #include <string_view>
 
 #include <yajl/yajl_tree.h>
@@ -106,21 +107,25 @@ struct Alloc {
 
 /* ------------------------------------------------------ JSON checks -- */
 
-/* Structural UTF-8 (what yajl accepts), no NUL inside s. */
-inline bool utf8_ok(std::string_view s)
+/* Strict RFC 3629 UTF-8, written apart from the core's: no overlong
+   form, no surrogate, nothing above U+10FFFF. Each code point is appended
+   to *cps when given. */
+inline bool utf8_ok(std::string_view s, std::vector<std::uint32_t> *cps =
+                                            nullptr)
 {
     std::size_t i = 0;
     while (i < s.size()) {
-        unsigned char c = static_cast<unsigned char>(s[i]);
+        std::uint32_t c = static_cast<unsigned char>(s[i]);
         std::size_t need;
+        std::uint32_t min;
         if (c < 0x80) {
-            need = 0;
-        } else if (c >= 0xC0 && c < 0xE0) {
-            need = 1;
-        } else if (c >= 0xE0 && c < 0xF0) {
-            need = 2;
-        } else if (c >= 0xF0 && c < 0xF8) {
-            need = 3;
+            need = 0; min = 0;
+        } else if ((c & 0xE0) == 0xC0) {
+            need = 1; min = 0x80; c &= 0x1F;
+        } else if ((c & 0xF0) == 0xE0) {
+            need = 2; min = 0x800; c &= 0x0F;
+        } else if ((c & 0xF8) == 0xF0) {
+            need = 3; min = 0x10000; c &= 0x07;
         } else {
             return false;
         }
@@ -128,11 +133,38 @@ inline bool utf8_ok(std::string_view s)
             return false;   /* truncated sequence */
         }
         for (std::size_t k = 1; k <= need; k++) {
-            if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) {
+            unsigned char b = static_cast<unsigned char>(s[i + k]);
+            if ((b & 0xC0) != 0x80) {
                 return false;
             }
+            c = (c << 6) | (b & 0x3F);
+        }
+        if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) {
+            return false;
+        }
+        if (cps != nullptr) {
+            cps->push_back(c);
         }
         i += need + 1;
+    }
+    return true;
+}
+
+/* Strict UTF-8 with nothing that changes how a text reads: no C0 (but
+   '\n' when newline_ok), DEL, C1, U+2028/9 or bidirectional control. */
+inline bool safe_text(std::string_view s, bool newline_ok)
+{
+    std::vector<std::uint32_t> cps;
+    if (!utf8_ok(s, &cps)) {
+        return false;
+    }
+    for (std::uint32_t c : cps) {
+        if ((c < 0x20 && !(newline_ok && c == '\n'))
+            || (c >= 0x7F && c <= 0x9F) || c == 0x2028 || c == 0x2029
+            || (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069))
+        {
+            return false;
+        }
     }
     return true;
 }
@@ -157,6 +189,8 @@ inline yajl_val parse_object(const std::string &json)
         std::fprintf(stderr, "\nbad JSON (%s): %s\n", err, json.c_str());
         fail("built JSON parses back as an object", __FILE__, __LINE__);
     }
+    /* what goes to 8x8 and to Okta is strict UTF-8 JSON text */
+    FZ_CHECK(utf8_ok(json));
     /* nothing hidden after a NUL: the document is the whole output */
     FZ_CHECK(std::strlen(json.c_str()) == json.size());
     return v;

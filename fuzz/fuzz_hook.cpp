@@ -145,6 +145,23 @@ void parse(const std::uint8_t *d, std::size_t n, fz::Rng *split,
     out->err = p.error();
     FZ_CHECK(ok == (out->err == ParseError::none));
     FZ_CHECK(std::strlen(parse_error_text(out->err)) > 0);
+    if (ok) {
+        /* an accepted body is strict UTF-8 after unescaping: every field
+           kept holds nothing else */
+        const RawHook &r = out->raw;
+        for (std::string_view v : { r.event_id.view(), r.request_type.view(),
+                                    r.url_value.view(), r.ip_address.view(),
+                                    r.otp_code.view(), r.phone_number.view(),
+                                    r.delivery_channel.view(),
+                                    r.locale.view(), r.msg_template.view(),
+                                    r.otp_expires.view() })
+        {
+            FZ_CHECK(fz::utf8_ok(v));
+        }
+        /* and so was its raw text */
+        FZ_CHECK(fz::utf8_ok(std::string_view(
+                     reinterpret_cast<const char *>(d), n)));
+    }
 }
 
 bool is_e164(std::string_view s)
@@ -241,7 +258,7 @@ void check_hook(const Hook &h, const RawHook &raw, std::string_view cc)
     for (unsigned char c : h.msg_template.view()) {
         FZ_CHECK(c >= 0x20 || c == '\n');
     }
-    FZ_CHECK(fz::utf8_ok(h.msg_template.view()));
+    FZ_CHECK(fz::safe_text(h.msg_template.view(), true));
 
     std::string_view vu = h.valid_until.view();
     if (!vu.empty()) {

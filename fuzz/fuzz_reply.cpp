@@ -66,7 +66,7 @@ void check_reply(const ProviderReply &r, int status)
         FZ_CHECK(is_token_char(c) && c != ':');
     }
     FZ_CHECK(fz::no_ctl(r.message.view()));
-    FZ_CHECK(fz::utf8_ok(r.message.view()));
+    FZ_CHECK(fz::safe_text(r.message.view(), false));
 }
 
 void check_action(Status s, std::string_view provider, std::string_view tid,
@@ -113,7 +113,7 @@ void run(Channel ch, int status, const ProviderReply &r, std::size_t small)
         }
         std::string_view m(meta, len);
         FZ_CHECK(fz::no_ctl(m));
-        FZ_CHECK(fz::utf8_ok(m));
+        FZ_CHECK(fz::safe_text(m, false));
         if (cap == sizeof(meta) && len > 0) {
             /* names the channel and the status */
             FZ_CHECK(m.substr(0, 4) == "8x8 ");
@@ -141,8 +141,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *d, std::size_t n)
         FZ_CHECK(a.live == 0);
         run(Channel::sms, status, s, small);
 
-        /* the same body is JSON for both or for neither */
-        FZ_CHECK(v.json == s.json);
+        /* (the same body may be JSON for one channel only: a key that
+           channel documents, repeated, makes it not 8x8's JSON) */
         /* a different status never changes what was read */
         ProviderReply v2 = parse_voice_reply(is_2xx(status) ? 502 : 200,
                                              body, n, nullptr);

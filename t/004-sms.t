@@ -6,16 +6,16 @@ BEGIN { require "./t/lib-okta.pl"; }
 
 our $SmsBody = '{"destination":"+14155550123","text":"Your Example Corp code is 731455",'
   . '"clientMessageId":"cD3871kJThSsU8qlA1LTyy","clientIp":"203.0.113.7",'
-  . '"expiry":"2026-11-28T10:05:00.000Z"}';
+  . '"expiry":"' . $::Expires . '"}';
 
 our $SmsBodySource = '{"destination":"+14155550123","text":"Your Example Corp code is 731455",'
   . '"source":"ExampleCo","clientMessageId":"cD3871kJThSsU8qlA1LTyy","clientIp":"203.0.113.7",'
-  . '"expiry":"2026-11-28T10:05:00.000Z"}';
+  . '"expiry":"' . $::Expires . '"}';
 
 our $NoTemplate = ::without_field($::SmsHook, 'msgTemplate');
 our $SmsBodyFallback = '{"destination":"+14155550123","text":"Code: 731455",'
   . '"clientMessageId":"cD3871kJThSsU8qlA1LTyy","clientIp":"203.0.113.7",'
-  . '"expiry":"2026-11-28T10:05:00.000Z"}';
+  . '"expiry":"' . $::Expires . '"}';
 
 no_shuffle();
 log_level('info');
@@ -159,9 +159,9 @@ connect() failed
 "Authorization: $::Secret"
 --- tcp_listen: $TEST_NGINX_RAND_PORT_1
 --- tcp_query eval
-::eight_request('sms', '{"destination":"+6598765432","text":"(HOOK)Your code is 11111","clientMessageId":"gH5871kJThSsU8qlA1LTpp","clientIp":"203.0.113.7","expiry":"2026-11-28T10:05:00.000Z"}')
+::eight_request('sms', '{"destination":"+6598765432","text":"(HOOK)Your code is 11111","clientMessageId":"gH5871kJThSsU8qlA1LTpp","clientIp":"203.0.113.7","expiry":"' . $::Expires . '"}')
 --- tcp_query_len eval
-length(::eight_request('sms', '{"destination":"+6598765432","text":"(HOOK)Your code is 11111","clientMessageId":"gH5871kJThSsU8qlA1LTpp","clientIp":"203.0.113.7","expiry":"2026-11-28T10:05:00.000Z"}'))
+length(::eight_request('sms', '{"destination":"+6598765432","text":"(HOOK)Your code is 11111","clientMessageId":"gH5871kJThSsU8qlA1LTpp","clientIp":"203.0.113.7","expiry":"' . $::Expires . '"}'))
 --- tcp_reply eval
 ::eight_reply(200, $::SmsQueued)
 --- response_body eval

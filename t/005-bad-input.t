@@ -71,7 +71,7 @@ connect() failed
 "Authorization: $::Secret"
 --- error_code: 400
 --- response_body chomp
-{"error":{"errorSummary":"body is not valid JSON"}}
+{"error":{"errorSummary":"body is not valid UTF-8"}}
 --- no_error_log
 connect() failed
 
@@ -232,9 +232,9 @@ connect() failed
 "Authorization: $::Secret"
 --- tcp_listen: $TEST_NGINX_RAND_PORT_1
 --- tcp_query eval
-::eight_request('sms', '{"destination":"+14155550123","text":"Your Example Corp code is 731455","clientMessageId":"cD3871kJThSsU8qlA1LTyy","clientIp":"203.0.113.7","expiry":"2026-11-28T10:05:00.000Z"}')
+::eight_request('sms', '{"destination":"+14155550123","text":"Your Example Corp code is 731455","clientMessageId":"cD3871kJThSsU8qlA1LTyy","clientIp":"203.0.113.7","expiry":"' . $::Expires . '"}')
 --- tcp_query_len eval
-length(::eight_request('sms', '{"destination":"+14155550123","text":"Your Example Corp code is 731455","clientMessageId":"cD3871kJThSsU8qlA1LTyy","clientIp":"203.0.113.7","expiry":"2026-11-28T10:05:00.000Z"}'))
+length(::eight_request('sms', '{"destination":"+14155550123","text":"Your Example Corp code is 731455","clientMessageId":"cD3871kJThSsU8qlA1LTyy","clientIp":"203.0.113.7","expiry":"' . $::Expires . '"}'))
 --- tcp_reply eval
 ::eight_reply(200, $::SmsQueued)
 --- response_body eval
@@ -307,9 +307,9 @@ connect() failed
 "Authorization: $::Secret"
 --- tcp_listen: $TEST_NGINX_RAND_PORT_1
 --- tcp_query eval
-::eight_request('sms', '{"destination":"+14155550123","text":"Code 731455\",\"destination\":\"+19005550100","clientMessageId":"cD3871kJThSsU8qlA1LTyy","clientIp":"203.0.113.7","expiry":"2026-11-28T10:05:00.000Z"}')
+::eight_request('sms', '{"destination":"+14155550123","text":"Code 731455\",\"destination\":\"+19005550100","clientMessageId":"cD3871kJThSsU8qlA1LTyy","clientIp":"203.0.113.7","expiry":"' . $::Expires . '"}')
 --- tcp_query_len eval
-length(::eight_request('sms', '{"destination":"+14155550123","text":"Code 731455\",\"destination\":\"+19005550100","clientMessageId":"cD3871kJThSsU8qlA1LTyy","clientIp":"203.0.113.7","expiry":"2026-11-28T10:05:00.000Z"}'))
+length(::eight_request('sms', '{"destination":"+14155550123","text":"Code 731455\",\"destination\":\"+19005550100","clientMessageId":"cD3871kJThSsU8qlA1LTyy","clientIp":"203.0.113.7","expiry":"' . $::Expires . '"}'))
 --- tcp_reply eval
 ::eight_reply(200, $::SmsQueued)
 --- response_body eval

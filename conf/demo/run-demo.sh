@@ -127,9 +127,13 @@ echo "  8x8 stand-in        http://127.0.0.1:$port_8x8"
 # POSTs a sample as Okta would; prints the HTTP status and Okta's answer.
 send_hook() {
     local file=$1; shift
+    # the samples' codes expired long ago, and an expired code is not
+    # sent: the demo's copy expires in an hour
+    sed "s/2026-11-28T10:05:00.000Z/$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%S.000Z)/" \
+        "$top/tests/samples/$file" > "$prefix/tmp/$file"
     { curl -sS --max-time 5 "$hook_url" \
           -H 'Content-Type: application/json' "$@" \
-          --data-binary "@$top/tests/samples/$file" \
+          --data-binary "@$prefix/tmp/$file" \
           -w '\n%{http_code}' || true; } \
     | { body=$(cat); printf 'HTTP %s  %s\n' "${body##*$'\n'}" "${body%$'\n'*}"; }
 }
@@ -185,8 +189,12 @@ grep 'okta telephony' "$prefix/logs/error.log" \
     || echo "(none)"
 
 say "done"
-echo "The demo nginx keeps running. A French voice call, for instance:"
+sed "s/2026-11-28T10:05:00.000Z/$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%S.000Z)/" \
+    "$top/tests/samples/voice-pre-enrollment-fr.json" \
+    > "$prefix/tmp/voice-pre-enrollment-fr.json"
+echo "The demo nginx keeps running. A French voice call, for instance (a copy"
+echo "of the sample whose code expires in an hour; an expired one is not sent):"
 echo "  curl -sS $hook_url -H 'x-telephony-key: $secret' \\"
-echo "       -H 'Content-Type: application/json' --data-binary @tests/samples/voice-pre-enrollment-fr.json"
+echo "       -H 'Content-Type: application/json' --data-binary @$(rel "$prefix")/tmp/voice-pre-enrollment-fr.json"
 echo "Stop it with: ./build.sh demo-stop"
 echo "Logs: $(rel "$prefix")/logs/ (error.log, access.log, 8x8-received.log)"

@@ -3,6 +3,7 @@
  */
 
 #include "conf_values.hpp"
+#include "utf8.hpp"
 
 #include "core_util.hpp"
 
@@ -132,6 +133,18 @@ const char *check_sms_sender(std::string_view s)
 bool template_ok(std::string_view s, std::size_t max)
 {
     return s.size() <= max && s.find("{code}") != std::string_view::npos;
+}
+
+const char *template_problem(std::string_view s, std::size_t max)
+{
+    if (s.size() > max) {
+        return max == sms_template_max ? "must be at most 900 bytes"
+                                       : "must be at most 1000 bytes";
+    }
+    if (s.find("{code}") == std::string_view::npos) {
+        return "must contain \"{code}\"";
+    }
+    return phone_text_problem(s, true);
 }
 
 bool voice_profile_ok(std::string_view s)

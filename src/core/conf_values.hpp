@@ -58,6 +58,10 @@ bool template_ok(std::string_view s, std::size_t max);
 constexpr std::size_t sms_template_max = 900;
 constexpr std::size_t voice_text_max = 1000;
 
+/* Why a text template cannot be used, or null: template_ok(), and the
+   text rules of a phone (phone_text_problem(), newlines allowed). */
+const char *template_problem(std::string_view s, std::size_t max);
+
 /* An 8x8 voice profile: [A-Za-z0-9_-]+. */
 bool voice_profile_ok(std::string_view s);
 

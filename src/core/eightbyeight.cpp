@@ -268,6 +268,7 @@ struct ReplyState {
     unsigned       depth;
     bool           in_status;   /* inside the top-level "status" object */
     std::uint8_t   pending;
+    std::uint32_t  seen;        /* bit (1 << Key): documented keys seen */
     /* raw values as they came, bounded */
     FixedStr<128>  id;
     bool           id_too_long;
@@ -285,6 +286,7 @@ struct ReplyState {
         depth = 0;
         in_status = false;
         pending = k_none;
+        seen = 0;
         id.clear();
         id_too_long = false;
         outcome.clear();
@@ -313,21 +315,25 @@ void keep_code(FixedStr<32> *out, const unsigned char *s, std::size_t n)
     out->data[o] = '\0';
 }
 
-/* at most 200 bytes cut at a UTF-8 boundary; control bytes become ' ' */
+/* at most 200 bytes of strict UTF-8: bad bytes become U+FFFD, control,
+   line-separator and bidirectional characters a space */
 void keep_message(FixedStr<200> *out, const unsigned char *s, std::size_t n)
 {
-    if (n > FixedStr<200>::capacity) {
-        n = FixedStr<200>::capacity;
-        while (n > 0 && (s[n] & 0xC0) == 0x80) {
-            n--;
-        }
+    out->len = utf8_clean(std::string_view(reinterpret_cast<const char *>(s),
+                                           n),
+                          out->data, FixedStr<200>::capacity);
+    out->data[out->len] = '\0';
+}
+
+/* a documented key seen twice: not 8x8's JSON (which value would count?) */
+bool first_time(ReplyState *r, std::uint8_t k)
+{
+    std::uint32_t bit = 1u << k;
+    if (r->seen & bit) {
+        return false;
     }
-    for (std::size_t i = 0; i < n; i++) {
-        unsigned char c = s[i];
-        out->data[i] = (c < 0x20 || c == 0x7f) ? ' ' : static_cast<char>(c);
-    }
-    out->len = n;
-    out->data[n] = '\0';
+    r->seen |= bit;
+    return true;
 }
 
 int reply_scalar(void *ctx, const unsigned char *s, std::size_t n,
@@ -339,6 +345,9 @@ int reply_scalar(void *ctx, const unsigned char *s, std::size_t n,
     }
     std::uint8_t k = r->pending;
     r->pending = k_none;
+    if (k != k_none && !first_time(r, k)) {
+        return 0;
+    }
     switch (k) {
     case k_session_id:
     case k_umid:
@@ -399,6 +408,9 @@ int rcb_open(void *ctx, bool is_map)
 {
     ReplyState *r = rs(ctx);
     if ((r->depth == 0 && !is_map) || r->depth >= reply_max_depth) {
+        return 0;
+    }
+    if (r->pending != k_none && !first_time(r, r->pending)) {
         return 0;
     }
     if (r->depth == 1 && is_map && r->pending == k_status) {
@@ -468,6 +480,9 @@ bool parse_reply(ReplyState *r, const char *body, std::size_t n,
         return false;
     }
     r->handle = h;
+    /* yajl's own UTF-8 check is loose; what is repeated of 8x8's strings
+       is cleaned strictly (keep_message), the rest compared or dropped */
+    yajl_config(h, yajl_dont_validate_strings, 1);
     /* after the object only white space: yajl 2.1 takes an unterminated
        string there for more input to come, and completes without it */
     bool ok = yajl_parse(h, reinterpret_cast<const unsigned char *>(body), n)

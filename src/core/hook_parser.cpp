@@ -36,6 +36,7 @@ const char *parse_error_text(ParseError e)
     switch (e) {
     case ParseError::none:          return "no error";
     case ParseError::bad_json:      return "body is not valid JSON";
+    case ParseError::bad_utf8:      return "body is not valid UTF-8";
     case ParseError::not_object:    return "body is not a JSON object";
     case ParseError::too_deep:      return "body is nested too deeply";
     case ParseError::duplicate_key: return "body has a duplicate field";
@@ -361,6 +362,18 @@ HookParser::~HookParser()
     }
 }
 
+bool HookParser::text_ok(JsonTextScan::Verdict v)
+{
+    switch (v) {
+    case JsonTextScan::Verdict::ok:
+        return true;
+    case JsonTextScan::Verdict::bad_utf8:
+        break;
+    }
+    error_ = ParseError::bad_utf8;
+    return false;
+}
+
 bool HookParser::feed(const char *p, std::size_t n)
 {
     if (error_ != ParseError::none) {
@@ -369,6 +382,22 @@ bool HookParser::feed(const char *p, std::size_t n)
     if (n == 0) {
         return true;
     }
+    /* the bytes before a bad one go to yajl first: the error named is
+       the first in the text, wherever the body was split */
+    std::size_t good;
+    JsonTextScan::Verdict text = text_.feed(
+        reinterpret_cast<const unsigned char *>(p), n, &good);
+    if (text != JsonTextScan::Verdict::ok) {
+        if (good > 0 && !feed_json(p, good)) {
+            return false;
+        }
+        return text_ok(text);
+    }
+    return feed_json(p, n);
+}
+
+bool HookParser::feed_json(const char *p, std::size_t n)
+{
     bool was_done = state_->root_done;
     yajl_status rc = yajl_parse(static_cast<yajl_handle>(handle_),
                                 reinterpret_cast<const unsigned char *>(p), n);
@@ -393,6 +422,9 @@ bool HookParser::feed(const char *p, std::size_t n)
 bool HookParser::finish()
 {
     if (error_ != ParseError::none) {
+        return false;
+    }
+    if (!text_ok(text_.finish())) {
         return false;
     }
     yajl_status rc = yajl_complete_parse(static_cast<yajl_handle>(handle_));

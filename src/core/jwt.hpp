@@ -244,6 +244,62 @@ struct TokenCache {
 static_assert(std::is_trivially_copyable<TokenCache>::value,
               "the cache is plain data");
 
+/* ------------------------------------------------------ fetched keys -- */
+
+/* How long a fetched JWKS is kept: its Cache-Control max-age, clamped. */
+constexpr std::int64_t jwks_min_age = 300;          /* 5 minutes */
+constexpr std::int64_t jwks_max_age = 86400;        /* 24 hours */
+/* At most one fetch for an unknown kid (or after a failed fetch) in this
+   many seconds, for the whole instance. */
+constexpr std::int64_t jwks_refetch_interval = 30;
+/* A fetch still marked in flight after this long was lost (a worker that
+   exited mid-fetch): another may start. */
+constexpr std::int64_t jwks_fetch_lost = 10;
+
+/* The max-age of a Cache-Control header value clamped to [jwks_min_age,
+   jwks_max_age]; jwks_min_age without one, or with no-cache / no-store
+   (keys are still needed: they are kept the shortest time). */
+std::int64_t jwks_cache_age(std::string_view cache_control);
+
+/* Where fetching a JWKS stands, for the whole instance: plain data, kept
+   in shared memory. Times in seconds; 0: never. */
+struct JwksFetchState {
+    std::int64_t   fetched_at;       /* last document stored */
+    std::int64_t   expires_at;       /* fetched_at + its cache age */
+    std::int64_t   fetching_since;   /* a fetch in flight since */
+    std::int64_t   held_since;       /* last unknown-kid fetch or failure */
+    std::uint64_t  generation;       /* +1 per document stored */
+    std::uint32_t  fetches;
+    std::uint32_t  failures;
+};
+
+static_assert(std::is_trivially_copyable<JwksFetchState>::value,
+              "the fetch state lives in shared memory");
+
+/* Why a request fetches the keys now (none: it does not). */
+enum class Fetch : std::uint8_t { none, cold, expired, unknown_kid };
+
+const char *fetch_name(Fetch f);
+
+/* Whether a request should fetch: no document yet, an expired one, or a
+   kid the document does not hold (unknown_kid). One fetch at a time; an
+   unknown kid or a failed fetch holds further such fetches for
+   jwks_refetch_interval. */
+Fetch jwks_should_fetch(const JwksFetchState &s, bool unknown_kid,
+                        std::int64_t now);
+
+/* The caller starts the fetch decided by jwks_should_fetch(). */
+void jwks_fetch_started(JwksFetchState *s, Fetch why, std::int64_t now);
+
+/* The fetch ended: stored a new document (ok, kept for age seconds), or
+   failed (the old document is kept). */
+void jwks_fetch_done(JwksFetchState *s, bool ok, std::int64_t age,
+                     std::int64_t now);
+
+/* okta_telephony_jwt_issuer: https://host[/path], no query, fragment,
+   user info or trailing "/"; NULL if fine, else what is wrong. */
+const char *check_issuer(std::string_view iss);
+
 }  // namespace jwt
 }  // namespace oktatel
 

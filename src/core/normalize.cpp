@@ -144,6 +144,72 @@ bool num(std::string_view s, std::size_t at, std::size_t n, int lo, int hi,
 
 }  // namespace
 
+namespace {
+
+int digits_at(std::string_view s, std::size_t at, std::size_t n)
+{
+    int v = 0;
+    for (std::size_t i = 0; i < n; i++) {
+        v = v * 10 + (s[at + i] - '0');
+    }
+    return v;
+}
+
+bool leap_year(int y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+int days_in_month(int y, int m)
+{
+    static const int days[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
+                                   30, 31 };
+    return (m == 2 && leap_year(y)) ? 29 : days[m - 1];
+}
+
+/* "2026-02-31": the digits are checked already, the calendar here */
+bool day_exists(std::string_view s)
+{
+    int y = digits_at(s, 0, 4), m = digits_at(s, 5, 2);
+    return y >= 1970 && digits_at(s, 8, 2) <= days_in_month(y, m);
+}
+
+/* days since 1970-01-01 of a proleptic Gregorian date (Hinnant's) */
+std::int64_t days_from_civil(int y, int m, int d)
+{
+    y -= m <= 2;
+    std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+    std::int64_t yoe = y - era * 400;
+    std::int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    std::int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+}  // namespace
+
+std::int64_t expiry_epoch_ms(std::string_view v)
+{
+    if (v.size() != 24) {
+        return -1;
+    }
+    std::int64_t days = days_from_civil(digits_at(v, 0, 4),
+                                        digits_at(v, 5, 2),
+                                        digits_at(v, 8, 2));
+    std::int64_t secs = days * 86400 + digits_at(v, 11, 2) * 3600
+                        + digits_at(v, 14, 2) * 60 + digits_at(v, 17, 2);
+    return secs * 1000 + digits_at(v, 20, 3);
+}
+
+bool expiry_passed(std::string_view valid_until, std::int64_t now_ms,
+                   std::int64_t skew_ms)
+{
+    if (valid_until.empty()) {
+        return false;
+    }
+    std::int64_t t = expiry_epoch_ms(valid_until);
+    return t >= 0 && t + skew_ms < now_ms;
+}
+
 bool normalize_expiry(std::string_view in, FixedStr<24> *out)
 {
     /* 2026-11-28T10:05:00 */
@@ -158,7 +224,7 @@ bool normalize_expiry(std::string_view in, FixedStr<24> *out)
     {
         return false;
     }
-    if (in.back() != 'Z') {
+    if (in.back() != 'Z' || !day_exists(in)) {
         return false;
     }
     std::string_view frac = in.substr(base, in.size() - base - 1);

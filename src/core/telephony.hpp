@@ -20,6 +20,8 @@
 
 #include <yajl/yajl_common.h>
 
+#include "utf8.hpp"
+
 namespace oktatel {
 
 /* A fixed-capacity string: no heap, trivially destructible. */
@@ -101,7 +103,8 @@ struct RawHook {
 
 enum class ParseError : std::uint8_t {
     none,
-    bad_json,       /* not JSON, truncated, trailing garbage, bad UTF-8 */
+    bad_json,       /* not JSON, truncated, trailing garbage */
+    bad_utf8,       /* not strict UTF-8, raw or after unescaping */
     not_object,     /* the top-level value is not an object */
     too_deep,       /* nesting deeper than the parser's cap */
     duplicate_key,  /* a documented field appears twice */
@@ -136,10 +139,14 @@ public:
     struct State;
 
 private:
+    bool       text_ok(JsonTextScan::Verdict v);
+    bool       feed_json(const char *p, std::size_t n);
+
     void      *handle_;  /* yajl_handle */
     State     *state_;   /* allocated with af (or malloc when af is null) */
     const yajl_alloc_funcs *af_;
     ParseError error_;
+    JsonTextScan text_;
 };
 
 
@@ -216,6 +223,18 @@ bool normalize_locale(std::string_view in, FixedStr<35> *out);
 /* ISO-8601 UTC "2026-11-28T10:05:00Z" / ".0Z" / ".000Z" / ".123456Z"
    -> "2026-11-28T10:05:00.000Z". false if not a plausible UTC time. */
 bool normalize_expiry(std::string_view in, FixedStr<24> *out);
+
+/* A normalised expiry ("2026-11-28T10:05:00.000Z") in ms since the
+   epoch; -1 if it is not one. */
+std::int64_t expiry_epoch_ms(std::string_view valid_until);
+
+/* Okta's clock and ours may differ by this much. */
+constexpr std::int64_t expiry_skew_ms = 30000;
+
+/* The code expired more than skew_ms before now_ms: sending it is
+   useless. false for an empty valid_until. */
+bool expiry_passed(std::string_view valid_until, std::int64_t now_ms,
+                   std::int64_t skew_ms);
 
 
 /* --------------------------------------------------------------- 8x8 -- */

@@ -411,12 +411,11 @@ ot_check_sms_sender(ngx_conf_t *cf, void *, void *data)
 char *
 ot_check_sms_template(ngx_conf_t *cf, void *, void *data)
 {
-    ngx_str_t  *v = static_cast<ngx_str_t *>(data);
+    ngx_str_t   *v = static_cast<ngx_str_t *>(data);
+    const char  *why = ot::template_problem(ot_sv(*v), ot::sms_template_max);
 
-    if (!ot::template_ok(ot_sv(*v), ot::sms_template_max)) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"%V\" must contain \"{code}\" and be at most "
-                           "900 bytes", ot_name(cf));
+    if (why != NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"%V\" %s", ot_name(cf), why);
         return static_cast<char *>(NGX_CONF_ERROR);
     }
 
@@ -541,6 +540,7 @@ ot_set_voice_language(ngx_conf_t *cf, ngx_command_t *cmd, void *c)
     ngx_str_t            tag;
     ot::VoiceLanguage   *lang;
     ngx_uint_t           i;
+    const char          *why;
 
     if (ot_locale(cf, &value[1], &tag) != NGX_CONF_OK) {
         return static_cast<char *>(NGX_CONF_ERROR);
@@ -553,12 +553,12 @@ ot_set_voice_language(ngx_conf_t *cf, ngx_command_t *cmd, void *c)
         return static_cast<char *>(NGX_CONF_ERROR);
     }
 
-    if (value[2].len == 0
-        || !ot::template_ok(ot_sv(value[3]), ot::voice_text_max))
-    {
+    why = ot::template_problem(ot_sv(value[3]), ot::voice_text_max);
+    if (value[2].len == 0 || why != NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"%V\" needs a voice profile and a text with "
-                           "\"{code}\" of at most 1000 bytes", &cmd->name);
+                           "\"{code}\": the text %s", &cmd->name,
+                           why ? why : "is fine but the profile is empty");
         return static_cast<char *>(NGX_CONF_ERROR);
     }
 

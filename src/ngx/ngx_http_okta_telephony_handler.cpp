@@ -158,6 +158,26 @@ ot_validate(ot_ctx_t *ctx, const ot::RawHook &raw, ot::Hook *hook)
 }
 
 
+/* Step 2b: a code that expired (beyond the clocks' skew) is not sent:
+   FAILED, so that Okta does not wait for a message that would not help */
+ngx_int_t
+ot_check_expiry(ot_ctx_t *ctx, const ot::Hook &hook)
+{
+    ngx_time_t  *tp = ngx_timeofday();
+    int64_t      now = (int64_t) tp->sec * 1000 + (int64_t) tp->msec;
+
+    if (!ot::expiry_passed(hook.valid_until.view(), now,
+                           ot::expiry_skew_ms))
+    {
+        return NGX_DECLINED;
+    }
+
+    return ot_answer(ctx, ot::Outcome::failed, ot::Status::failed, 0,
+                     string_view(), "expired",
+                     "otpExpires has passed: not sent to 8x8");
+}
+
+
 /* Step 3: the 8x8 request's location and body. */
 ngx_int_t
 ot_build(ot_ctx_t *ctx, const ot::Hook &hook, ngx_str_t **uri,
@@ -263,6 +283,11 @@ ot_process_hook(ot_ctx_t *ctx)
     }
 
     rc = ot_validate(ctx, raw, &hook);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    rc = ot_check_expiry(ctx, hook);
     if (rc != NGX_DECLINED) {
         return rc;
     }

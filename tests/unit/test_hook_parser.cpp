@@ -335,7 +335,7 @@ START_TEST(invalid_utf8)
     };
     for (const char *b : bodies) {
         RawHook raw;
-        ck_assert_msg(parse(b, &raw) == ParseError::bad_json, "%s", b);
+        ck_assert_msg(parse(b, &raw) == ParseError::bad_utf8, "%s", b);
     }
     RawHook raw;
     ck_assert(parse("{\"data\":{\"messageProfile\":{\"msgTemplate\":"
@@ -398,6 +398,7 @@ START_TEST(error_texts)
     ck_assert_str_eq(parse_error_text(ParseError::bad_json),
                      "body is not valid JSON");
     ParseError all[] = { ParseError::none, ParseError::bad_json,
+                         ParseError::bad_utf8,
                          ParseError::not_object, ParseError::too_deep,
                          ParseError::duplicate_key, ParseError::structure };
     for (ParseError e : all) {

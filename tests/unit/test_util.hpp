@@ -23,6 +23,8 @@ Suite *abuse_suite();
 Suite *window_suite();
 Suite *jwt_suite();
 Suite *jwks_suite();
+Suite *utf8_suite();
+Suite *jwks_cache_suite();
 
 namespace testutil {
 

@@ -302,8 +302,19 @@ START_TEST(request_types)
     ck_assert(validate(r, ValidateOptions{}, &h, &err));
     ck_assert(h.type == RequestType::other);
 
-    expect_error(with("requestType", "com.okta.user.telephony.mfa-verification",
-                      "7"), Field::request_type, "must be a string");
+    /* not a string, or too long: unknown, like an absent one */
+    {
+        Hook h2;
+        expect_ok(with("requestType", "com.okta.user.telephony.mfa-verification",
+                       "7"), &h2);
+        ck_assert(h2.type == RequestType::other);
+        expect_ok(with("requestType", "com.okta.user.telephony.mfa-verification",
+                       "{\"a\":[1]}"), &h2);
+        ck_assert(h2.type == RequestType::other);
+        expect_ok(with("requestType", "com.okta.user.telephony.mfa-verification",
+                       "\"" + std::string(300, 'x') + "\""), &h2);
+        ck_assert(h2.type == RequestType::other);
+    }
     ck_assert_str_eq(request_type_name(RequestType::pre_enrollment),
                      "pre-enrollment");
     ck_assert_str_eq(request_type_name(RequestType::mfa_verification),
