@@ -81,6 +81,7 @@ Authorization: Basic YWRtaW46c3VwZXJzZWNyZXQ=
         okta_telephony_secret "short";
         okta_telephony_sms_location /_8x8/sms;
     }
+    location = /_8x8/sms { internal; return 500; }
 --- request
 GET /hook
 --- error_code: 401

@@ -142,8 +142,8 @@ connect() failed
 "Authorization: $::Secret"
 --- response_body eval
 ::okta_action('SUCCESSFUL', 'preview', 'Preview request: not sent to 8x8')
---- error_log
-outcome=preview
+--- error_log eval
+qr/okta telephony: event=gH5871kJThSsU8qlA1LTpp .*outcome=preview/
 --- no_error_log
 connect() failed
 

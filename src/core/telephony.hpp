@@ -198,6 +198,10 @@ struct FieldError {
  */
 bool is_preview(const RawHook &raw);
 
+/* An eventId validate() would accept: [A-Za-z0-9._:-]{1,128}. For the
+   log line of a hook answered before validation (a preview). */
+bool event_id_ok(std::string_view v);
+
 /* true: *out filled. false: *err names the first bad field. */
 bool validate(const RawHook &raw, const ValidateOptions &opt, Hook *out,
               FieldError *err);

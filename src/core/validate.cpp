@@ -157,6 +157,11 @@ struct Check {
 
 }  // namespace
 
+bool event_id_ok(std::string_view v)
+{
+    return !v.empty() && v.size() <= 128 && detail::is_token(v);
+}
+
 bool validate(const RawHook &raw, const ValidateOptions &opt, Hook *out,
               FieldError *err)
 {

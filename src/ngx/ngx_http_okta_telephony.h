@@ -100,6 +100,8 @@ struct ot_zone_ref_t {
 
 struct ot_main_conf_t {
     ngx_array_t         zone_refs;       /* of ot_zone_ref_t */
+    u_char             *location_error;  /* a delivery location's
+                                            mistake, told at postconf */
 };
 
 
@@ -290,6 +292,10 @@ char *ot_set_secret(ngx_conf_t *cf, ngx_command_t *cmd, void *c);
 char *ot_set_secret_file(ngx_conf_t *cf, ngx_command_t *cmd, void *c);
 u_char *ot_read_secret_file(ngx_conf_t *cf, ngx_command_t *cmd,
     ngx_file_t *file, size_t *size);
+
+/* locations.cpp */
+char *ot_check_locations(ngx_conf_t *cf, void *c);
+ngx_int_t ot_report_locations(ngx_conf_t *cf);
 
 /* keys.cpp */
 char *ot_set_api_key_file(ngx_conf_t *cf, ngx_command_t *cmd, void *c);

@@ -272,6 +272,12 @@ ot_process_hook(ot_ctx_t *ctx)
     }
 
     if (!ctx->conf->deliver_previews && ot::is_preview(raw)) {
+        if (ot::event_id_ok(raw.event_id.view())) {
+            ngx_memcpy(ctx->event_id, raw.event_id.view().data(),
+                       raw.event_id.view().size());
+            ctx->event_id[raw.event_id.view().size()] = '\0';
+        }
+
         return ot_answer(ctx, ot::Outcome::preview, ot::Status::successful,
                          0, "preview", "not-sent",
                          "Preview request: not sent to 8x8");

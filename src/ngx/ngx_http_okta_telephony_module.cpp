@@ -22,8 +22,8 @@ namespace ngx_okta_telephony {
 
 namespace {
 
-/* postconfiguration: the capture filter, the redirect guard, and every
-   zone=NAME defined */
+/* postconfiguration: the capture filter, the redirect guard, every
+   zone=NAME defined, and delivery locations that exist */
 ngx_int_t
 ot_init(ngx_conf_t *cf)
 {
@@ -41,7 +41,9 @@ ot_init(ngx_conf_t *cf)
 
     *h = ot_guard_redirect;
 
-    if (ot_check_zone_refs(cf) != NGX_OK) {
+    if (ot_check_zone_refs(cf) != NGX_OK
+        || ot_report_locations(cf) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
@@ -73,7 +75,7 @@ ngx_http_module_t  ot_module_ctx = {
     ot_init,                               /* postconfiguration */
 
     ot_create_main_conf,                   /* create main configuration */
-    NULL,                                  /* init main configuration */
+    ot_check_locations,                    /* init main configuration */
 
     NULL,                                  /* create server configuration */
     NULL,                                  /* merge server configuration */

@@ -126,6 +126,19 @@ START_TEST(samples_valid)
 }
 END_TEST
 
+START_TEST(event_ids)
+{
+    ck_assert(event_id_ok("gH5871kJThSsU8qlA1LTpp"));
+    ck_assert(event_id_ok("a.b_c:d-e"));
+    ck_assert(event_id_ok(std::string(128, 'x')));
+    ck_assert(!event_id_ok(std::string(129, 'x')));
+    ck_assert(!event_id_ok(""));
+    ck_assert(!event_id_ok("a b"));
+    ck_assert(!event_id_ok("a=b"));
+    ck_assert(!event_id_ok("a\nb"));
+}
+END_TEST
+
 START_TEST(channel_rules)
 {
     struct { const char *in; bool ok; Channel ch; } cases[] = {
@@ -510,6 +523,7 @@ Suite *validate_suite()
     Suite *s = suite_create("validate");
     TCase *tc = tcase_create("rules");
     tcase_add_test(tc, samples_valid);
+    tcase_add_test(tc, event_ids);
     tcase_add_test(tc, channel_rules);
     tcase_add_test(tc, phone_rules);
     tcase_add_test(tc, otp_rules);
