@@ -311,6 +311,7 @@ cmd_matrix() {
     for v in "$@"; do
         matrix_one "$v" | tee -a "$out" | grep -v '^==>' || rc=1
     done
+    sed -i "/^==>/d" "$out"
     say "results in $out"
     return "$rc"
 }
