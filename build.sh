@@ -30,6 +30,9 @@ top=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cd "$top"
 build="$top/build"
 module_so="$build/ngx_http_okta_telephony_module.so"
+# a build against another tree is named for it, never Debian's build's name
+[ -z "${NGINX_SRC:-}" ] \
+    || module_so="$build/ngx_http_okta_telephony_module-$(basename "$NGINX_SRC").so"
 core_lib="$build/libokta_telephony_core.a"
 jobs=$(nproc 2>/dev/null || echo 2)
 
