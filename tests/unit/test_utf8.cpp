@@ -136,14 +136,14 @@ END_TEST
 
 START_TEST(clean_peer_text)
 {
-    ck_assert_str_eq(clean("Invalid MSISDN").c_str(), "Invalid MSISDN");
-    ck_assert_str_eq(clean("a\xff" "b").c_str(), "a\xef\xbf\xbd" "b");
-    ck_assert_str_eq(clean("\xc0\xaf").c_str(),
-                     "\xef\xbf\xbd\xef\xbf\xbd");
-    ck_assert_str_eq(clean("a\xc2\x85" "b\xc2\x9b" "c").c_str(), "a b c");
-    ck_assert_str_eq(clean("x\xe2\x80\xa8y\xe2\x80\xaez\r\n").c_str(),
-                     "x y z  ");
-    ck_assert_str_eq(clean("caf\xc3\xa9").c_str(), "caf\xc3\xa9");
+    ck_assert(clean("Invalid MSISDN") == std::string("Invalid MSISDN"));
+    ck_assert(clean("a\xff" "b") == std::string("a\xef\xbf\xbd" "b"));
+    ck_assert(clean("\xc0\xaf") ==
+                     std::string("\xef\xbf\xbd\xef\xbf\xbd"));
+    ck_assert(clean("a\xc2\x85" "b\xc2\x9b" "c") == std::string("a b c"));
+    ck_assert(clean("x\xe2\x80\xa8y\xe2\x80\xaez\r\n") ==
+                     std::string("x y z  "));
+    ck_assert(clean("caf\xc3\xa9") == std::string("caf\xc3\xa9"));
     /* bounded, never a cut sequence */
     std::string e(300, 'x');
     ck_assert_uint_eq(clean(e).size(), 200);
