@@ -291,7 +291,7 @@ char *ot_set_auth_header(ngx_conf_t *cf, ngx_command_t *cmd, void *c);
 char *ot_set_secret(ngx_conf_t *cf, ngx_command_t *cmd, void *c);
 char *ot_set_secret_file(ngx_conf_t *cf, ngx_command_t *cmd, void *c);
 u_char *ot_read_secret_file(ngx_conf_t *cf, ngx_command_t *cmd,
-    ngx_file_t *file, size_t *size);
+    ngx_str_t *name, size_t *size);
 
 /* locations.cpp */
 char *ot_check_locations(ngx_conf_t *cf, void *c);

@@ -92,9 +92,11 @@ ot_add_secret(ngx_conf_t *cf, ot_loc_conf_t *conf, ngx_command_t *cmd,
 }  // namespace
 
 
-/* A secret file's contents into the pool; NULL after an error. */
+namespace {
+
+/* The open file's contents into the pool; NULL after an error. */
 u_char *
-ot_read_secret_file(ngx_conf_t *cf, ngx_command_t *cmd, ngx_file_t *file,
+ot_read_open_file(ngx_conf_t *cf, ngx_command_t *cmd, ngx_file_t *file,
     size_t *size)
 {
     ngx_file_info_t   fi;
@@ -131,6 +133,43 @@ ot_read_secret_file(ngx_conf_t *cf, ngx_command_t *cmd, ngx_file_t *file,
         ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
                            ngx_read_file_n " \"%s\" failed", file->name.data);
         return NULL;
+    }
+
+    return buf;
+}
+
+}  // namespace
+
+
+/* A secret file (*name, made a full path) into the pool, read by the
+   master at start and reload; NULL after an error. */
+u_char *
+ot_read_secret_file(ngx_conf_t *cf, ngx_command_t *cmd, ngx_str_t *name,
+    size_t *size)
+{
+    ngx_file_t   file;
+    u_char      *buf;
+
+    if (ngx_conf_full_name(cf->cycle, name, 1) != NGX_OK) {
+        return NULL;
+    }
+
+    ngx_memzero(&file, sizeof(ngx_file_t));
+    file.name = *name;
+    file.log = cf->log;
+
+    file.fd = ngx_open_file(name->data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    if (file.fd == NGX_INVALID_FILE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_open_file_n " \"%s\" failed", name->data);
+        return NULL;
+    }
+
+    buf = ot_read_open_file(cf, cmd, &file, size);
+
+    if (ngx_close_file(file.fd) == NGX_FILE_ERROR) {
+        ngx_log_error(NGX_LOG_ALERT, cf->log, ngx_errno,
+                      ngx_close_file_n " \"%s\" failed", name->data);
     }
 
     return buf;
@@ -203,36 +242,17 @@ char *
 ot_set_secret_file(ngx_conf_t *cf, ngx_command_t *cmd, void *c)
 {
     ot_loc_conf_t  *conf = static_cast<ot_loc_conf_t *>(c);
-    ngx_str_t      *value = static_cast<ngx_str_t *>(cf->args->elts);
-    ngx_file_t      file;
+    ngx_str_t       name = static_cast<ngx_str_t *>(cf->args->elts)[1];
     u_char         *buf;
     size_t          size = 0, pos = 0;
     ngx_uint_t      found = 0;
     string_view     secret;
-    char           *rv = static_cast<char *>(NGX_CONF_ERROR);
+    char           *rv;
 
-    ngx_memzero(&file, sizeof(ngx_file_t));
-    file.name = value[1];
-    file.log = cf->log;
-
-    if (ngx_conf_full_name(cf->cycle, &file.name, 1) != NGX_OK) {
-        return rv;
-    }
-
-    file.fd = ngx_open_file(file.name.data, NGX_FILE_RDONLY, NGX_FILE_OPEN,
-                            0);
-    if (file.fd == NGX_INVALID_FILE) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           ngx_open_file_n " \"%s\" failed", file.name.data);
-        return rv;
-    }
-
-    buf = ot_read_secret_file(cf, cmd, &file, &size);
+    buf = ot_read_secret_file(cf, cmd, &name, &size);
     if (buf == NULL) {
-        goto done;
+        return static_cast<char *>(NGX_CONF_ERROR);
     }
-
-    rv = NGX_CONF_OK;
 
     while (ot::next_secret_line(string_view((char *) buf, size), &pos,
                                 &secret))
@@ -240,7 +260,7 @@ ot_set_secret_file(ngx_conf_t *cf, ngx_command_t *cmd, void *c)
         rv = ot_add_secret(cf, conf, cmd, (u_char *) secret.data(),
                            secret.size());
         if (rv != NGX_CONF_OK) {
-            goto done;
+            return rv;
         }
 
         found++;
@@ -249,18 +269,11 @@ ot_set_secret_file(ngx_conf_t *cf, ngx_command_t *cmd, void *c)
     if (found == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"%V\" \"%s\" contains no secret",
-                           &cmd->name, file.name.data);
-        rv = static_cast<char *>(NGX_CONF_ERROR);
+                           &cmd->name, name.data);
+        return static_cast<char *>(NGX_CONF_ERROR);
     }
 
-done:
-
-    if (ngx_close_file(file.fd) == NGX_FILE_ERROR) {
-        ngx_log_error(NGX_LOG_ALERT, cf->log, ngx_errno,
-                      ngx_close_file_n " \"%s\" failed", file.name.data);
-    }
-
-    return rv;
+    return NGX_CONF_OK;
 }
 
 }  // namespace ngx_okta_telephony

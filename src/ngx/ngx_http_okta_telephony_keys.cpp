@@ -19,7 +19,7 @@ const char  ot_bearer[] = "Bearer ";
 /* "Bearer <key>" from the file's contents into conf; an error or OK. */
 char *
 ot_take_api_key(ngx_conf_t *cf, ngx_command_t *cmd, ot_loc_conf_t *conf,
-    ngx_file_t *file, u_char *buf, size_t size)
+    ngx_str_t *name, u_char *buf, size_t size)
 {
     string_view   key;
     const char   *err;
@@ -29,7 +29,7 @@ ot_take_api_key(ngx_conf_t *cf, ngx_command_t *cmd, ot_loc_conf_t *conf,
     if (err != NULL) {
         /* the contents are never repeated: they are a secret */
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"%V\" \"%s\" %s",
-                           &cmd->name, file->name.data, err);
+                           &cmd->name, name->data, err);
         return static_cast<char *>(NGX_CONF_ERROR);
     }
 
@@ -57,43 +57,20 @@ char *
 ot_set_api_key_file(ngx_conf_t *cf, ngx_command_t *cmd, void *c)
 {
     ot_loc_conf_t  *conf = static_cast<ot_loc_conf_t *>(c);
-    ngx_str_t      *value = static_cast<ngx_str_t *>(cf->args->elts);
-    ngx_file_t      file;
+    ngx_str_t       name = static_cast<ngx_str_t *>(cf->args->elts)[1];
     u_char         *buf;
     size_t          size = 0;
-    char           *rv = static_cast<char *>(NGX_CONF_ERROR);
 
     if (conf->api_auth.data) {
         return const_cast<char *>("is duplicate");
     }
 
-    ngx_memzero(&file, sizeof(ngx_file_t));
-    file.name = value[1];
-    file.log = cf->log;
-
-    if (ngx_conf_full_name(cf->cycle, &file.name, 1) != NGX_OK) {
-        return rv;
+    buf = ot_read_secret_file(cf, cmd, &name, &size);
+    if (buf == NULL) {
+        return static_cast<char *>(NGX_CONF_ERROR);
     }
 
-    file.fd = ngx_open_file(file.name.data, NGX_FILE_RDONLY, NGX_FILE_OPEN,
-                            0);
-    if (file.fd == NGX_INVALID_FILE) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           ngx_open_file_n " \"%s\" failed", file.name.data);
-        return rv;
-    }
-
-    buf = ot_read_secret_file(cf, cmd, &file, &size);
-    if (buf != NULL) {
-        rv = ot_take_api_key(cf, cmd, conf, &file, buf, size);
-    }
-
-    if (ngx_close_file(file.fd) == NGX_FILE_ERROR) {
-        ngx_log_error(NGX_LOG_ALERT, cf->log, ngx_errno,
-                      ngx_close_file_n " \"%s\" failed", file.name.data);
-    }
-
-    return rv;
+    return ot_take_api_key(cf, cmd, conf, &name, buf, size);
 }
 
 
