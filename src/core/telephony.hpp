@@ -303,7 +303,7 @@ struct ProviderReply {
     FixedStr<128>  transaction_id;  /* sessionId / umid, [A-Za-z0-9._:-] */
     FixedStr<32>   code;        /* statusCode / code / status.code */
     FixedStr<200>  message;     /* statusMessage / message / description,
-                                   control characters replaced */
+                                   through utf8_clean() */
 };
 
 /* http_status: 8x8's HTTP status. The body may be empty or anything. */

@@ -70,8 +70,8 @@ private:
     std::uint8_t  need_ = 0;
     std::uint8_t  lo_ = 0x80;
     std::uint8_t  hi_ = 0xBF;
-    /* escapes: 0 plain, 1 after '\', 2 in \uXXXX, 3 wants '\' of a low
-       surrogate, 4 wants its 'u' */
+    /* escapes: 0 plain, 1 after '\', 2 in \uXXXX, 3 wants the '\' of a
+       low surrogate (whose 'u' state 1 then requires: want_low_) */
     std::uint8_t  esc_ = 0;
     std::uint8_t  hex_ = 0;     /* hex digits read */
     bool          want_low_ = false;
