@@ -25,6 +25,7 @@
 
 #include "abuse.hpp"
 #include "conf_values.hpp"
+#include "jwt.hpp"
 #include "outcome.hpp"
 #include "telephony.hpp"
 
@@ -61,6 +62,19 @@ struct ot_zone_sh_t {
     ot::BreakerState    breaker[2];      /* by ot::Channel */
     uint64_t            entries;
     uint64_t            evictions;
+    struct ot_jwks_sh_t *jwks;           /* fetched key documents */
+};
+
+/* A fetched JWKS kept for all workers (okta_telephony_jwks_zone): one per
+   key location, never evicted; its text is re-allocated per document. */
+struct ot_jwks_sh_t {
+    ot_jwks_sh_t           *next;
+    ot::jwt::JwksFetchState state;
+    u_char                 *text;        /* the last document that parsed */
+    size_t                  len;
+    size_t                  keys;        /* its usable keys */
+    u_char                  uri_len;
+    u_char                  uri[255];
 };
 
 /* One entry: the rbtree node first, then the payload (a WindowState or a
@@ -98,10 +112,49 @@ struct ot_zone_ref_t {
     ngx_uint_t          line;
 };
 
+/* A source of fetched keys: an okta_telephony_jwks_location and the zone
+   its JWKS is kept in for all workers. */
+struct ot_jwks_source_t {
+    ngx_str_t           uri;
+    ngx_shm_zone_t     *zone;
+    struct ot_jwks_local_t *local;       /* this worker's parsed copy */
+};
+
 struct ot_main_conf_t {
     ngx_array_t         zone_refs;       /* of ot_zone_ref_t */
     u_char             *location_error;  /* a delivery location's
                                             mistake, told at postconf */
+    ngx_array_t         jwks_sources;    /* of ot_jwks_source_t */
+    uint32_t            jwt_policies;    /* locations verifying tokens */
+};
+
+
+/* ----------------------------------------------------------------- jwt -- */
+
+/* okta_telephony_auth */
+enum ot_auth_e : ngx_uint_t {
+    OT_AUTH_SECRET = 1,
+    OT_AUTH_JWT,
+    OT_AUTH_BOTH,
+    OT_AUTH_EITHER
+};
+
+struct ot_jwt_conf_t {
+    ngx_uint_t          mode;            /* ot_auth_e */
+    ngx_str_t           issuer;
+    ngx_array_t        *audiences;       /* of string_view */
+    ngx_array_t        *client_ids;      /* of string_view */
+    ngx_str_t           scope;
+    time_t              leeway;
+    ot::jwt::KeySet    *file_keys;       /* parsed by the master; owned by
+                                            a cleanup of the conf pool */
+    ngx_str_t           jwks_location;
+    ngx_shm_zone_t     *jwks_zone;
+
+    /* derived in merge, read on every hook */
+    ot::jwt::Policy     policy;
+    uint32_t            policy_id;       /* the token cache's */
+    ngx_int_t           source;          /* in jwks_sources; -1: none */
 };
 
 
@@ -172,6 +225,7 @@ struct ot_loc_conf_t {
     ngx_uint_t          auth_header_line;
 
     ot_abuse_conf_t     abuse;
+    ot_jwt_conf_t       jwt;
 
     /* derived in merge, read on every hook */
     ot::Status          timeout_answer;
@@ -227,6 +281,16 @@ struct ot_ctx_t {
                                                dedupe record */
     unsigned             breaker_probe:1;   /* this hook is the probe */
     unsigned             breaker_armed:1;   /* sent: its outcome counts */
+    unsigned             jwks_fetch:1;      /* the subrequest fetches keys */
+
+    /* which credential okta_telephony_auth either accepted (" auth=jwt"),
+       for the log line; "" otherwise */
+    const char          *auth_via;
+    size_t               reply_cap;      /* of the subrequest's reply */
+    ot::jwt::Fetch       fetch_why;
+    time_t               jwks_age;       /* the fetched JWKS's max-age */
+    ngx_msec_t           auth_wait;      /* since when keys are awaited */
+    unsigned             auth_waited:1;  /* keys fetched or awaited once */
 
     /* for the log line; all validated or masked */
     ot::Channel          channel;
@@ -285,8 +349,16 @@ ot_get_ctx(ngx_http_request_t *r)
 /* handler.cpp */
 ngx_int_t ot_handler(ngx_http_request_t *r);
 
+/* handler.cpp */
+ngx_int_t ot_accept(ngx_http_request_t *r, ot_loc_conf_t *conf,
+    const char *via);
+ngx_int_t ot_reject(ngx_http_request_t *r, ngx_uint_t status,
+    const char *summary);
+char *ot_set_enable(ngx_conf_t *cf, ngx_command_t *cmd, void *c);
+
 /* auth.cpp */
 bool ot_authenticated(ngx_http_request_t *r, ot_loc_conf_t *conf);
+ngx_table_elt_t *ot_find_header(ngx_http_request_t *r, ngx_str_t *name);
 char *ot_set_auth_header(ngx_conf_t *cf, ngx_command_t *cmd, void *c);
 char *ot_set_secret(ngx_conf_t *cf, ngx_command_t *cmd, void *c);
 char *ot_set_secret_file(ngx_conf_t *cf, ngx_command_t *cmd, void *c);
@@ -301,7 +373,63 @@ ngx_int_t ot_report_locations(ngx_conf_t *cf);
 char *ot_set_api_key_file(ngx_conf_t *cf, ngx_command_t *cmd, void *c);
 ngx_int_t ot_add_api_key(ngx_http_request_t *sr, ot_loc_conf_t *conf);
 
+/* jwt.cpp: okta_telephony_auth; what the handler does next */
+enum ot_auth_rc_e {
+    OT_AUTH_OK,
+    OT_AUTH_REFUSED,                     /* logged; 401 to send */
+    OT_AUTH_WAIT,                        /* keys are being fetched */
+    OT_AUTH_ERROR
+};
+
+ot_auth_rc_e ot_check_auth(ngx_http_request_t *r, ot_loc_conf_t *conf,
+    const char **via);
+ngx_int_t ot_auth_resume(ngx_http_request_t *r);
+
+/* jwks.cpp: keys fetched through the internal location, kept in a zone */
+struct ot_jwks_local_t {
+    ot::jwt::KeySet    *keys;            /* NULL: none parsed yet */
+    uint64_t            generation;
+};
+
+/* how ot_jwks_decide() says to go on */
+enum ot_jwks_step_e {
+    OT_JWKS_USE,                         /* verify with what there is */
+    OT_JWKS_FETCH,                       /* fetch first (started) */
+    OT_JWKS_POLL                         /* another worker fetches */
+};
+
+const ot::jwt::KeySet *ot_jwks_keys(ot_jwks_source_t *src, ngx_log_t *log);
+ot_jwks_step_e ot_jwks_decide(ot_jwks_source_t *src, bool unknown_kid,
+    bool have_keys, ot::jwt::Fetch *why);
+ngx_int_t ot_jwks_fetch(ot_ctx_t *ctx, ot_jwks_source_t *src,
+    ot::jwt::Fetch why);
+void ot_jwks_poll(ot_ctx_t *ctx);
+ngx_int_t ot_jwks_post_subrequest(ngx_http_request_t *sr, void *data,
+    ngx_int_t rc);
+ot_jwks_source_t *ot_jwks_source_of(ngx_http_request_t *r,
+    ot_loc_conf_t *conf);
+
+/* jwt_conf.cpp */
+char *ot_set_jwt_list(ngx_conf_t *cf, ngx_command_t *cmd, void *c);
+char *ot_set_jwks_file(ngx_conf_t *cf, ngx_command_t *cmd, void *c);
+char *ot_set_jwks_location(ngx_conf_t *cf, ngx_command_t *cmd, void *c);
+char *ot_set_jwks_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *c);
+char *ot_check_issuer(ngx_conf_t *cf, void *post, void *data);
+char *ot_check_leeway(ngx_conf_t *cf, void *post, void *data);
+extern ngx_conf_enum_t  ot_auth_modes[];
+extern ngx_conf_post_t  ot_issuer_post;
+extern ngx_conf_post_t  ot_leeway_post;
+void ot_jwt_create_conf(ot_jwt_conf_t *j);
+char *ot_jwt_merge_conf(ngx_conf_t *cf, ot_loc_conf_t *conf,
+    ot_loc_conf_t *prev);
+bool ot_needs_secret(const ot_loc_conf_t *conf);
+
 /* subrequest.cpp */
+void ot_abort_subrequest(ot_ctx_t *ctx);
+ngx_int_t ot_own_headers(ngx_http_request_t *r, ngx_http_request_t *sr,
+    off_t len);
+ngx_table_elt_t *ot_push_header(ngx_list_t *headers, const char *key,
+    const char *lowcase, const char *value);
 ngx_int_t ot_start_subrequest(ot_ctx_t *ctx, ngx_str_t *uri,
     ot_out_t *body);
 void ot_wait_for_8x8(ot_ctx_t *ctx, ngx_msec_t left);
@@ -383,6 +511,19 @@ extern ngx_conf_post_t  ot_country_code_post;
 
 /* directives.cpp */
 char *ot_bad_value(ngx_conf_t *cf, const char *what, ngx_str_t *value);
+
+/* values.cpp: setters and post handlers of directives.cpp's table */
+char *ot_set_voice_language(ngx_conf_t *cf, ngx_command_t *cmd, void *c);
+char *ot_check_location(ngx_conf_t *cf, void *post, void *data);
+char *ot_check_caller_id(ngx_conf_t *cf, void *post, void *data);
+char *ot_check_sms_sender(ngx_conf_t *cf, void *post, void *data);
+char *ot_check_sms_template(ngx_conf_t *cf, void *post, void *data);
+char *ot_check_voice_speed(ngx_conf_t *cf, void *post, void *data);
+char *ot_check_voice_repetition(ngx_conf_t *cf, void *post, void *data);
+char *ot_check_default_locale(ngx_conf_t *cf, void *post, void *data);
+char *ot_check_provider(ngx_conf_t *cf, void *post, void *data);
+char *ot_check_timeout(ngx_conf_t *cf, void *post, void *data);
+char *ot_check_size(ngx_conf_t *cf, void *post, void *data);
 void ot_abuse_create_conf(ot_abuse_conf_t *a);
 char *ot_abuse_merge_conf(ngx_conf_t *cf, ot_abuse_conf_t *a,
     ot_abuse_conf_t *prev, ngx_str_t *default_country_code);

@@ -1,8 +1,8 @@
 /*
  * Telling Okta from anyone else: the shared secret in a header, its
- * directives and the secret file. Values are checked by the core
- * (conf_values.hpp) and compared in constant time by the core; a secret
- * is never written to a log.
+ * directives and the secret file (the bearer token: jwt.cpp). Values are
+ * checked by the core (conf_values.hpp) and compared in constant time by
+ * the core; a secret is never written to a log.
  */
 
 #include "ngx_http_okta_telephony.h"
@@ -10,11 +10,9 @@
 
 namespace ngx_okta_telephony {
 
-namespace {
-
-/* The header Okta puts the secret in; NULL if absent or repeated. */
+/* A request header by its lower-case name; NULL if absent or repeated. */
 ngx_table_elt_t *
-ot_find_auth_header(ngx_http_request_t *r, ngx_str_t *name)
+ot_find_header(ngx_http_request_t *r, ngx_str_t *name)
 {
     ngx_list_part_t  *part = &r->headers_in.headers.part;
     ngx_table_elt_t  *h = static_cast<ngx_table_elt_t *>(part->elts);
@@ -49,6 +47,8 @@ ot_find_auth_header(ngx_http_request_t *r, ngx_str_t *name)
     return found;
 }
 
+
+namespace {
 
 char *
 ot_add_secret(ngx_conf_t *cf, ot_loc_conf_t *conf, ngx_command_t *cmd,
@@ -179,7 +179,7 @@ ot_read_secret_file(ngx_conf_t *cf, ngx_command_t *cmd, ngx_str_t *name,
 bool
 ot_authenticated(ngx_http_request_t *r, ot_loc_conf_t *conf)
 {
-    ngx_table_elt_t  *h = ot_find_auth_header(r, &conf->auth_header);
+    ngx_table_elt_t  *h = ot_find_header(r, &conf->auth_header);
 
     if (h == NULL || conf->secrets == NULL) {
         return false;

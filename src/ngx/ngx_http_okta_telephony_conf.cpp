@@ -45,7 +45,8 @@ ot_check_header_accepted(ngx_conf_t *cf, ot_loc_conf_t *conf)
     cscf = static_cast<ngx_http_core_srv_conf_t *>(
                ngx_http_conf_get_module_srv_conf(cf, ngx_http_core_module));
 
-    if (!ot::header_name_has_underscore(ot_sv(conf->auth_header))
+    if (!ot_needs_secret(conf)
+        || !ot::header_name_has_underscore(ot_sv(conf->auth_header))
         || cscf->underscores_in_headers || !cscf->ignore_invalid_headers)
     {
         return NGX_CONF_OK;
@@ -73,7 +74,9 @@ ot_check_enabled(ngx_conf_t *cf, ot_loc_conf_t *conf)
 {
     const char  *missing = NULL;
 
-    if (conf->secrets == NULL || conf->secrets->nelts == 0) {
+    if (ot_needs_secret(conf)
+        && (conf->secrets == NULL || conf->secrets->nelts == 0))
+    {
         missing = "has no \"okta_telephony_secret\" or "
                   "\"okta_telephony_secret_file\"";
 
@@ -134,6 +137,7 @@ ot_create_loc_conf(ngx_conf_t *cf)
     conf->async_status = NGX_CONF_UNSET_UINT;
     conf->log_level = NGX_CONF_UNSET_UINT;
     ot_abuse_create_conf(&conf->abuse);
+    ot_jwt_create_conf(&conf->jwt);
 
     return conf;
 }
@@ -194,6 +198,10 @@ ot_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                             &conf->default_country_code)
         != NGX_CONF_OK)
     {
+        return static_cast<char *>(NGX_CONF_ERROR);
+    }
+
+    if (ot_jwt_merge_conf(cf, conf, prev) != NGX_CONF_OK) {
         return static_cast<char *>(NGX_CONF_ERROR);
     }
 

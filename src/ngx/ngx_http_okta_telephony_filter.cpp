@@ -174,7 +174,7 @@ ot_header_filter(ngx_http_request_t *r)
 ngx_int_t
 ot_grow_reply(ngx_http_request_t *r, ot_ctx_t *ctx, size_t need)
 {
-    size_t   cap = ctx->conf->reply_buffer_size;
+    size_t   cap = ctx->reply_cap;
     size_t   size;
     off_t    len = r->headers_out.content_length_n;
     u_char  *p;
@@ -203,8 +203,8 @@ ot_grow_reply(ngx_http_request_t *r, ot_ctx_t *ctx, size_t need)
 }
 
 
-/* body filter: captures up to okta_telephony_reply_buffer_size, passes
-   nothing on */
+/* body filter: captures up to okta_telephony_reply_buffer_size (a JWKS:
+   up to its own cap), passes nothing on */
 ngx_int_t
 ot_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 {
@@ -241,7 +241,7 @@ ot_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
         n = b->last - b->pos;
 
         if (n && !ctx->sub_done && !ctx->reply_overflow) {
-            size_t  cap = ctx->conf->reply_buffer_size;
+            size_t  cap = ctx->reply_cap;
 
             if (n > cap - ctx->reply_len) {
                 ctx->reply_overflow = 1;

@@ -1,8 +1,9 @@
 /*
- * The hook's content handler: refuses what is not an authenticated POST,
- * reads the body, and walks the hook through its steps: parse, preview,
- * validate, build the 8x8 request, send it (or answer at once). Each
- * step either answers Okta itself or returns NGX_DECLINED to go on.
+ * The hook's content handler (and "okta_telephony", which sets it):
+ * refuses what is not an authenticated POST, reads the body, and walks
+ * the hook through its steps: parse, preview, validate, build the 8x8
+ * request, send it (or answer at once). Each step either answers Okta
+ * itself or returns NGX_DECLINED to go on.
  */
 
 #include "ngx_http_okta_telephony.h"
@@ -341,6 +342,9 @@ ot_body_handler(ngx_http_request_t *r)
 }
 
 
+}  // namespace
+
+
 /* An answer before the body is read: the body is discarded. */
 ngx_int_t
 ot_reject(ngx_http_request_t *r, ngx_uint_t status, const char *summary)
@@ -353,9 +357,6 @@ ot_reject(ngx_http_request_t *r, ngx_uint_t status, const char *summary)
 
     return ot_send_error(r, status, summary, NULL);
 }
-
-
-}  // namespace
 
 
 /* Creates the request's ctx, owned by the request pool. */
@@ -384,12 +385,52 @@ ot_create_ctx(ngx_http_request_t *r, ot_loc_conf_t *conf)
     return ctx;
 }
 
+/* Okta is authenticated (via: which credential, for the log line):
+   a POST within the size limit has its body read. */
+ngx_int_t
+ot_accept(ngx_http_request_t *r, ot_loc_conf_t *conf, const char *via)
+{
+    ot_ctx_t   *ctx;
+    ngx_int_t   rc;
+
+    if (r->method != NGX_HTTP_POST) {
+        return ot_reject(r, NGX_HTTP_NOT_ALLOWED, "only POST is allowed");
+    }
+
+    if (r->headers_in.content_length_n > (off_t) conf->max_body_size) {
+        /* do not read what will be refused */
+        r->keepalive = 0;
+        r->lingering_close = 1;
+        r->expect_tested = 1;
+        return ot_send_error(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                             "request body is too large", NULL);
+    }
+
+    ctx = ot_get_ctx(r);
+    if (ctx == NULL) {
+        ctx = ot_create_ctx(r, conf);
+        if (ctx == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    ctx->auth_via = via;
+
+    rc = ngx_http_read_client_request_body(r, ot_body_handler);
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        return rc;
+    }
+
+    return NGX_DONE;
+}
+
+
 /* content handler of a location with "okta_telephony" */
 ngx_int_t
 ot_handler(ngx_http_request_t *r)
 {
     ot_loc_conf_t  *conf;
-    ngx_int_t       rc;
+    const char     *via = "";
 
     try {
         if (r != r->main) {
@@ -399,42 +440,62 @@ ot_handler(ngx_http_request_t *r)
         conf = static_cast<ot_loc_conf_t *>(ngx_http_get_module_loc_conf(
                    r, ngx_http_okta_telephony_module));
 
-        if (!ot_authenticated(r, conf)) {
-            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                          "okta telephony: request without a valid "
-                          "\"%V\" header refused", &conf->auth_header);
+        switch (ot_check_auth(r, conf, &via)) {
+
+        case OT_AUTH_OK:
+            return ot_accept(r, conf, via);
+
+        case OT_AUTH_REFUSED:
             return ot_reject(r, NGX_HTTP_UNAUTHORIZED,
                              "authentication required");
-        }
 
-        if (r->method != NGX_HTTP_POST) {
-            return ot_reject(r, NGX_HTTP_NOT_ALLOWED,
-                             "only POST is allowed");
-        }
+        case OT_AUTH_WAIT:
+            /* the keys are fetched or awaited; that goes on (and the
+               request stays until it has: the fetch is a background
+               subrequest, whose end must not finalize the hook) */
+            r->main->count++;
+            return NGX_DONE;
 
-        if (r->headers_in.content_length_n > (off_t) conf->max_body_size) {
-            /* do not read what will be refused */
-            r->keepalive = 0;
-            r->lingering_close = 1;
-            r->expect_tested = 1;
-            return ot_send_error(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
-                                 "request body is too large", NULL);
-        }
-
-        if (ot_create_ctx(r, conf) == NULL) {
+        default:
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
-
-        rc = ngx_http_read_client_request_body(r, ot_body_handler);
-        if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
-            return rc;
-        }
-
-        return NGX_DONE;
 
     } catch (...) {
         return ot_finish_error(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
     }
+}
+
+
+/* okta_telephony; the location's content handler */
+char *
+ot_set_enable(ngx_conf_t *cf, ngx_command_t *, void *c)
+{
+    ot_loc_conf_t             *conf = static_cast<ot_loc_conf_t *>(c);
+    ot_loc_conf_t             *srv;
+    ngx_http_core_loc_conf_t  *clcf;
+    ngx_http_core_srv_conf_t  *cscf;
+
+    if (conf->enable != NGX_CONF_UNSET) {
+        return const_cast<char *>("is duplicate");
+    }
+
+    conf->enable = 1;
+    conf->enable_file = cf->conf_file->file.name.data;
+    conf->enable_line = cf->conf_file->line;
+
+    clcf = static_cast<ngx_http_core_loc_conf_t *>(
+               ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module));
+    clcf->handler = ot_handler;
+
+    /* errors nginx answers before a location is chosen (bad framing,
+       oversized headers) get Okta's JSON too on this server */
+    cscf = static_cast<ngx_http_core_srv_conf_t *>(
+               ngx_http_conf_get_module_srv_conf(cf, ngx_http_core_module));
+    srv = static_cast<ot_loc_conf_t *>(
+              cscf->ctx->loc_conf[ngx_http_okta_telephony_module.ctx_index]);
+    srv->server_hook = 1;
+
+    return NGX_CONF_OK;
 }
 
 }  // namespace ngx_okta_telephony

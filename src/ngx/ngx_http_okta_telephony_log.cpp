@@ -116,7 +116,7 @@ ot_log_outcome(ot_ctx_t *ctx, ot::Outcome outcome,
 
     ngx_log_error(ctx->conf->log_level, log, 0,
                   "okta telephony: event=%s type=%s channel=%s to=%s "
-                  "outcome=%s 8x8_status=%ui txn=%*s latency=%Mms%s%s",
+                  "outcome=%s 8x8_status=%ui txn=%*s latency=%Mms%s%s%s",
                   ctx->event_id[0] ? ctx->event_id : "-",
                   ot::request_type_name(ctx->type),
                   ctx->masked_to[0] ? ot::channel_name(ctx->channel) : "-",
@@ -125,7 +125,8 @@ ot_log_outcome(ot_ctx_t *ctx, ot::Outcome outcome,
                   txn.empty() ? 1 : txn.size(),
                   txn.empty() ? "-" : txn.data(),
                   (ngx_msec_t) ot_elapsed(r),
-                  detail ? " detail=" : "", detail ? detail : "");
+                  detail ? " detail=" : "", detail ? detail : "",
+                  ctx->auth_via ? ctx->auth_via : "");
 
     log->action = action;
 }

@@ -13,9 +13,8 @@
 
 namespace ngx_okta_telephony {
 
-namespace {
-
-/* Closes the 8x8 connection of a subrequest still in flight. */
+/* Closes the connection of the module's subrequest still in flight
+   (8x8's, or the JWKS fetch). */
 void
 ot_abort_subrequest(ot_ctx_t *ctx)
 {
@@ -37,6 +36,8 @@ ot_abort_subrequest(ot_ctx_t *ctx)
     }
 }
 
+
+namespace {
 
 /* The core's judgement of what the capture filter and post handler saw. */
 void
@@ -230,34 +231,12 @@ ot_timeout_handler(ngx_event_t *ev)
 }
 
 
-ngx_table_elt_t *
-ot_push_header(ngx_list_t *headers, const char *key, const char *lowcase,
-    const char *value)
-{
-    ngx_table_elt_t  *h = static_cast<ngx_table_elt_t *>(
-                              ngx_list_push(headers));
-
-    if (h == NULL) {
-        return NULL;
-    }
-
-    h->key.data = (u_char *) key;
-    h->key.len = ngx_strlen(key);
-    h->value.data = (u_char *) value;
-    h->value.len = ngx_strlen(value);
-    h->lowcase_key = (u_char *) lowcase;
-    h->hash = ngx_hash_key(h->lowcase_key, h->key.len);
-#if (nginx_version >= 1023000)
-    h->next = NULL;
-#endif
-
-    return h;
-}
+}  // namespace
 
 
 /* The subrequest's own variables and headers: none of Okta's. Cached
    values of the parent ($http_authorization, $request_body, ...) must
-   not be visible to the internal location. */
+   not be visible to the internal location. len < 0: a GET, no body. */
 ngx_int_t
 ot_own_headers(ngx_http_request_t *r, ngx_http_request_t *sr, off_t len)
 {
@@ -282,13 +261,15 @@ ot_own_headers(ngx_http_request_t *r, ngx_http_request_t *sr, off_t len)
         return NGX_ERROR;
     }
 
-    h = ot_push_header(&sr->headers_in.headers, "Content-Type",
-                       "content-type", "application/json");
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
+    if (len >= 0) {
+        h = ot_push_header(&sr->headers_in.headers, "Content-Type",
+                           "content-type", "application/json");
+        if (h == NULL) {
+            return NGX_ERROR;
+        }
 
-    sr->headers_in.content_type = h;
+        sr->headers_in.content_type = h;
+    }
 
     if (ot_push_header(&sr->headers_in.headers, "Accept", "accept",
                        "application/json")
@@ -304,6 +285,8 @@ ot_own_headers(ngx_http_request_t *r, ngx_http_request_t *sr, off_t len)
     return NGX_OK;
 }
 
+
+namespace {
 
 /* The subrequest's own body: the one the core built. */
 ngx_int_t
@@ -340,6 +323,32 @@ ot_own_body(ngx_http_request_t *r, ngx_http_request_t *sr, ot_out_t *body)
 }  // namespace
 
 
+ngx_table_elt_t *
+ot_push_header(ngx_list_t *headers, const char *key, const char *lowcase,
+    const char *value)
+{
+    ngx_table_elt_t  *h = static_cast<ngx_table_elt_t *>(
+                              ngx_list_push(headers));
+
+    if (h == NULL) {
+        return NULL;
+    }
+
+    h->key.data = (u_char *) key;
+    h->key.len = ngx_strlen(key);
+    h->value.data = (u_char *) value;
+    h->value.len = ngx_strlen(value);
+    h->lowcase_key = (u_char *) lowcase;
+    h->hash = ngx_hash_key(h->lowcase_key, h->key.len);
+#if (nginx_version >= 1023000)
+    h->next = NULL;
+#endif
+
+    return h;
+}
+
+
+
 /* Creates the 8x8 request as a background subrequest to uri. */
 ngx_int_t
 ot_start_subrequest(ot_ctx_t *ctx, ngx_str_t *uri, ot_out_t *body)
@@ -365,6 +374,7 @@ ot_start_subrequest(ot_ctx_t *ctx, ngx_str_t *uri, ot_out_t *body)
     }
 
     ctx->subrequest = sr;
+    ctx->reply_cap = ctx->conf->reply_buffer_size;
     ngx_http_set_ctx(sr, ctx, ngx_http_okta_telephony_module);
 
     sr->method = NGX_HTTP_POST;
@@ -386,7 +396,8 @@ ot_start_subrequest(ot_ctx_t *ctx, ngx_str_t *uri, ot_out_t *body)
 
 
 /*
- * The ctx when r is the module's 8x8 subrequest, else NULL. Found through
+ * The ctx when r is the module's 8x8 subrequest (or its JWKS fetch), else
+ * NULL. Found through
  * the post handler, which nginx keeps across an internal redirect (the
  * module ctx it clears): whatever happens to the subrequest inside nginx,
  * its output is still captured and never reaches Okta's connection.
@@ -397,7 +408,8 @@ ot_8x8_ctx(ngx_http_request_t *r)
     ot_ctx_t  *ctx;
 
     if (r == r->main || r->post_subrequest == NULL
-        || r->post_subrequest->handler != ot_post_subrequest)
+        || (r->post_subrequest->handler != ot_post_subrequest
+            && r->post_subrequest->handler != ot_jwks_post_subrequest))
     {
         return NULL;
     }
@@ -438,10 +450,12 @@ ot_guard_redirect(ngx_http_request_t *r)
     if (!ctx->redirected) {
         ctx->redirected = 1;
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                      "okta telephony: internal redirect of the 8x8 %s "
+                      "okta telephony: internal redirect of the %s %s "
                       "request refused (X-Accel-Redirect, error_page, "
                       "try_files or rewrite ... last)",
-                      ot::channel_name(ctx->channel));
+                      ctx->jwks_fetch ? "JWKS" : "8x8",
+                      ctx->jwks_fetch ? "key"
+                                      : ot::channel_name(ctx->channel));
     }
 
     if (r->header_sent) {

@@ -318,6 +318,13 @@ ot_create_main_conf(ngx_conf_t *cf)
         return NULL;
     }
 
+    if (ngx_array_init(&mcf->jwks_sources, cf->pool, 1,
+                       sizeof(ot_jwks_source_t))
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
     return mcf;
 }
 
