@@ -382,19 +382,6 @@ ot_jwks_poll_handler(ngx_event_t *ev)
 }  // namespace
 
 
-ot_jwks_source_t *
-ot_jwks_source_of(ngx_http_request_t *r, ot_loc_conf_t *conf)
-{
-    ot_main_conf_t  *mcf;
-
-    mcf = static_cast<ot_main_conf_t *>(
-              ngx_http_get_module_main_conf(r, ngx_http_okta_telephony_module));
-
-    return &static_cast<ot_jwks_source_t *>(mcf->jwks_sources.elts)
-                [conf->jwt.source];
-}
-
-
 /* This worker's parsed copy of the zone's document, parsed again when
    another worker stored a new one; NULL while there is none. */
 const ot::jwt::KeySet *

@@ -388,6 +388,20 @@ ot_set_jwks_zone(ngx_conf_t *cf, ngx_command_t *, void *c)
 }
 
 
+/* The key source a location fetches from (okta_telephony_jwks_location). */
+ot_jwks_source_t *
+ot_jwks_source_of(ngx_http_request_t *r, ot_loc_conf_t *conf)
+{
+    ot_main_conf_t  *mcf;
+
+    mcf = static_cast<ot_main_conf_t *>(
+              ngx_http_get_module_main_conf(r, ngx_http_okta_telephony_module));
+
+    return &static_cast<ot_jwks_source_t *>(mcf->jwks_sources.elts)
+                [conf->jwt.source];
+}
+
+
 void
 ot_jwt_create_conf(ot_jwt_conf_t *j)
 {
