@@ -14,6 +14,12 @@
 #                         VERSIONS) from the release tarballs in
 #                         ../shared/nginx ($NGINX_TARBALLS) under
 #                         build/matrix/, the module against each, run t/
+#   ./build.sh deb        build/deb/libnginx-mod-http-okta-telephony_VERSION_amd64.deb
+#                         for Debian's nginx (debian/, nginx-dev's dh addon),
+#                         checked with lintian
+#   ./build.sh deb-check  install that .deb with apt-get, "nginx -t" with
+#                         conf/sites-available/okta-telephony, purge it and
+#                         check that nothing is left (as root; CI does it)
 #   ./build.sh demo       build, start nginx with the module and a local 8x8
 #                         stand-in on 127.0.0.1, send sample hooks
 #   ./build.sh demo-stop  stop the demo nginx
@@ -319,6 +325,77 @@ cmd_matrix() {
     return "$rc"
 }
 
+# ------------------------------------------------------------- package ----
+
+deb_dir="$build/deb"
+deb_name=libnginx-mod-http-okta-telephony
+# build-essential: dpkg-buildpackage checks it besides debian/control's
+# Build-Depends (the rest of which apt_packages already has)
+deb_packages=(build-essential debhelper dpkg-dev lintian)
+
+# deb_sources DIR: the checkout's files (committed or not, never build/ or
+# what .gitignore lists) copied to DIR, where dpkg-buildpackage may write
+deb_sources() {
+    local dir=$1 f
+    mkdir -p "$dir"
+    if git -C "$top" rev-parse --git-dir >/dev/null 2>&1; then
+        git -C "$top" ls-files -z --cached --others --exclude-standard \
+            | while IFS= read -r -d '' f; do
+                  [ -e "$f" ] && printf '%s\0' "$f"
+              done \
+            | tar --null -T - -cf - | (cd "$dir" && tar -xf -)
+    else
+        tar --exclude=./build --exclude=./.git -cf - . | (cd "$dir" && tar -xf -)
+    fi
+}
+
+# ./build.sh deb: dpkg-buildpackage in a copy under build/deb/ (it writes
+# its .deb next to the tree it builds), then lintian, which must find no
+# error
+cmd_deb() {
+    [ -z "${NGINX_SRC:-}" ] \
+        || die "deb: the package is built for Debian's nginx (nginx-dev), not NGINX_SRC"
+    ensure_deps "${deb_packages[@]}"
+    local version changelog rev src deb
+    version=$(sed -n 's/^okta_telephony_version=//p' config)
+    changelog=$(dpkg-parsechangelog -S Version)
+    [ "$changelog" = "$version" ] \
+        || die "debian/changelog is at $changelog, config at $version: add a changelog entry"
+    # the copy is no git checkout: config gets the revision from here
+    rev=${OKTA_TELEPHONY_REVISION:-$(git rev-parse --short=12 HEAD 2>/dev/null \
+                                     || echo unknown)}
+    rm -rf "$deb_dir"
+    src="$deb_dir/$deb_name-$version"
+    deb_sources "$src"
+    say "dpkg-buildpackage in $src"
+    (cd "$src" && OKTA_TELEPHONY_REVISION=$rev \
+        DEB_BUILD_OPTIONS="parallel=$jobs ${DEB_BUILD_OPTIONS:-}" \
+        dpkg-buildpackage -us -uc -b) > "$deb_dir/build.log" 2>&1 \
+        || { tail -30 "$deb_dir/build.log"; die "package build failed (see $deb_dir/build.log)"; }
+    rm -rf "$src"
+    deb="$deb_dir/${deb_name}_${version}_$(dpkg --print-architecture).deb"
+    [ -f "$deb" ] || die "dpkg-buildpackage made no $deb"
+    say "lintian $deb"
+    lintian --fail-on error --info "$deb" | tee "$deb_dir/lintian.log" \
+        || die "lintian found errors (see $deb_dir/lintian.log)"
+    say "built $deb ($(du -k "$deb" | cut -f1) KB)"
+    dpkg-deb -f "$deb" Depends
+}
+
+# ./build.sh deb-check [DEB]: see t/package/check-deb; the site's
+# nginx -t needs openssl (its test certificate) and ca-certificates (the
+# bundle proxy_ssl_trusted_certificate names)
+cmd_deb_check() {
+    local deb=${1:-}
+    ensure_deps openssl ca-certificates
+    if [ -z "$deb" ]; then
+        deb=$(ls "$deb_dir/${deb_name}"_*_"$(dpkg --print-architecture)".deb \
+              2>/dev/null | sort -V | tail -1)
+        [ -n "$deb" ] || die "no package in $deb_dir: run ./build.sh deb first"
+    fi
+    exec "$top/t/package/check-deb" "$deb"
+}
+
 # ---------------------------------------------------------------- demo ----
 
 cmd_demo() {
@@ -332,9 +409,11 @@ case "${1:-build}" in
     test)       shift; cmd_test "$@" ;;
     matrix)     shift; cmd_matrix "$@" ;;
     demo)       cmd_demo ;;
+    deb)        cmd_deb ;;
+    deb-check)  shift; cmd_deb_check "$@" ;;
     demo-stop)  exec "$top/conf/demo/run-demo.sh" --stop ;;
     fuzz)       shift; ensure_deps; exec "$top/fuzz/run.sh" "$@" ;;
     bench)      ensure_deps; build_all; exec "$top/bench/run" ;;
     clean)      rm -rf "$build" ;;
-    *)          sed -n '2,20p' "$0"; exit 2 ;;
+    *)          sed -n '2,28p' "$0"; exit 2 ;;
 esac
