@@ -364,6 +364,8 @@ char *ot_set_secret(ngx_conf_t *cf, ngx_command_t *cmd, void *c);
 char *ot_set_secret_file(ngx_conf_t *cf, ngx_command_t *cmd, void *c);
 u_char *ot_read_secret_file(ngx_conf_t *cf, ngx_command_t *cmd,
     ngx_str_t *name, size_t *size);
+u_char *ot_read_conf_file(ngx_conf_t *cf, ngx_command_t *cmd,
+    ngx_str_t *name, size_t *size, bool secret);
 
 /* locations.cpp */
 char *ot_check_locations(ngx_conf_t *cf, void *c);

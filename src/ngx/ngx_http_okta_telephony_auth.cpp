@@ -94,11 +94,13 @@ ot_add_secret(ngx_conf_t *cf, ot_loc_conf_t *conf, ngx_command_t *cmd,
 
 namespace {
 
-/* The open file's contents into the pool; NULL after an error. */
+/* The open file's contents into the pool; NULL after an error. A file
+   larger than *size fails; a secret one readable by everyone warns. */
 u_char *
 ot_read_open_file(ngx_conf_t *cf, ngx_command_t *cmd, ngx_file_t *file,
-    size_t *size)
+    size_t *size, bool secret)
 {
+    size_t            max = *size;
     ngx_file_info_t   fi;
     u_char           *buf;
     ssize_t           n;
@@ -110,14 +112,14 @@ ot_read_open_file(ngx_conf_t *cf, ngx_command_t *cmd, ngx_file_t *file,
     }
 
     *size = ngx_file_size(&fi);
-    if (*size > ot::secret_file_max) {
+    if (*size > max) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"%V\" \"%s\" is larger than 64k",
-                           &cmd->name, file->name.data);
+                           "\"%V\" \"%s\" is larger than %uzk",
+                           &cmd->name, file->name.data, max / 1024);
         return NULL;
     }
 
-    if (fi.st_mode & S_IROTH) {
+    if (secret && (fi.st_mode & S_IROTH)) {
         ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
                            "\"%V\" \"%s\" is readable by everyone",
                            &cmd->name, file->name.data);
@@ -147,6 +149,19 @@ u_char *
 ot_read_secret_file(ngx_conf_t *cf, ngx_command_t *cmd, ngx_str_t *name,
     size_t *size)
 {
+    *size = ot::secret_file_max;
+
+    return ot_read_conf_file(cf, cmd, name, size, true);
+}
+
+
+/* A file the module reads at start and reload (*name made a full path)
+   into the pool, at most *size bytes; NULL after an error. secret: warn
+   when everyone may read it. */
+u_char *
+ot_read_conf_file(ngx_conf_t *cf, ngx_command_t *cmd, ngx_str_t *name,
+    size_t *size, bool secret)
+{
     ngx_file_t   file;
     u_char      *buf;
 
@@ -165,7 +180,7 @@ ot_read_secret_file(ngx_conf_t *cf, ngx_command_t *cmd, ngx_str_t *name,
         return NULL;
     }
 
-    buf = ot_read_open_file(cf, cmd, &file, size);
+    buf = ot_read_open_file(cf, cmd, &file, size, secret);
 
     if (ngx_close_file(file.fd) == NGX_FILE_ERROR) {
         ngx_log_error(NGX_LOG_ALERT, cf->log, ngx_errno,

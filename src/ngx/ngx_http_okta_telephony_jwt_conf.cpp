@@ -39,63 +39,6 @@ ot_delete_keys(void *data)
 }
 
 
-/* The file into the pool, at most jwks_max bytes; NULL after an error. */
-u_char *
-ot_read_jwks_file(ngx_conf_t *cf, ngx_str_t *name, size_t *size)
-{
-    ngx_file_t       file;
-    ngx_file_info_t  fi;
-    u_char          *buf = NULL;
-    ssize_t          n;
-
-    ngx_memzero(&file, sizeof(ngx_file_t));
-    file.name = *name;
-    file.log = cf->log;
-
-    file.fd = ngx_open_file(name->data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
-    if (file.fd == NGX_INVALID_FILE) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           ngx_open_file_n " \"%s\" failed", name->data);
-        return NULL;
-    }
-
-    if (ngx_fd_info(file.fd, &fi) == NGX_FILE_ERROR) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           ngx_fd_info_n " \"%s\" failed", name->data);
-        goto done;
-    }
-
-    *size = ngx_file_size(&fi);
-    if (*size > ot::jwt::jwks_max) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"okta_telephony_jwks_file\" \"%s\" is larger "
-                           "than 256k", name->data);
-        goto done;
-    }
-
-    buf = static_cast<u_char *>(ngx_pnalloc(cf->pool, *size + 1));
-    if (buf == NULL) {
-        goto done;
-    }
-
-    n = ngx_read_file(&file, buf, *size, 0);
-    if (n == NGX_ERROR || (size_t) n != *size) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           ngx_read_file_n " \"%s\" failed", name->data);
-        buf = NULL;
-    }
-
-done:
-
-    if (ngx_close_file(file.fd) == NGX_FILE_ERROR) {
-        ngx_log_error(NGX_LOG_ALERT, cf->log, ngx_errno,
-                      ngx_close_file_n " \"%s\" failed", name->data);
-    }
-
-    return buf;
-}
-
-
 /* The JWKS's keys, owned by the conf pool; NULL after an error. */
 ot::jwt::KeySet *
 ot_parse_jwks_file(ngx_conf_t *cf, ngx_str_t *name, u_char *buf, size_t n)
@@ -318,23 +261,19 @@ ot_set_jwt_list(ngx_conf_t *cf, ngx_command_t *cmd, void *c)
 /* okta_telephony_jwks_file FILE; parsed now: by the master, at start and
    at each reload */
 char *
-ot_set_jwks_file(ngx_conf_t *cf, ngx_command_t *, void *c)
+ot_set_jwks_file(ngx_conf_t *cf, ngx_command_t *cmd, void *c)
 {
     ot_loc_conf_t  *conf = static_cast<ot_loc_conf_t *>(c);
     ngx_str_t      *value = static_cast<ngx_str_t *>(cf->args->elts);
     ngx_str_t       name = value[1];
     u_char         *buf;
-    size_t          size = 0;
+    size_t          size = ot::jwt::jwks_max;
 
     if (conf->jwt.file_keys != NGX_CONF_UNSET_PTR) {
         return const_cast<char *>("is duplicate");
     }
 
-    if (ngx_conf_full_name(cf->cycle, &name, 1) != NGX_OK) {
-        return static_cast<char *>(NGX_CONF_ERROR);
-    }
-
-    buf = ot_read_jwks_file(cf, &name, &size);
+    buf = ot_read_conf_file(cf, cmd, &name, &size, false);
     if (buf == NULL) {
         return static_cast<char *>(NGX_CONF_ERROR);
     }
