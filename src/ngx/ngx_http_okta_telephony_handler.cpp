@@ -347,6 +347,8 @@ ot_reject(ngx_http_request_t *r, ngx_uint_t status, const char *summary)
 {
     ngx_int_t  rc = ngx_http_discard_request_body(r);
 
+    ot_count_refused(r, status);
+
     if (rc != NGX_OK) {
         return rc;
     }
@@ -417,6 +419,7 @@ ot_handler(ngx_http_request_t *r)
             r->keepalive = 0;
             r->lingering_close = 1;
             r->expect_tested = 1;
+            ot_count_refused(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE);
             return ot_send_error(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
                                  "request body is too large", NULL);
         }
