@@ -50,7 +50,9 @@ die() { printf 'build.sh: %s\n' "$*" >&2; exit 1; }
 # Debian packages the build and the tests need.
 apt_packages=(g++ make pkg-config perl libyajl-dev check libssl-dev
               libpcre2-dev zlib1g-dev nginx-dev nginx curl
-              libtest-base-perl libphonenumber-dev)
+              libtest-base-perl libphonenumber-dev prometheus)
+# prometheus: only for promtool, which t/017 runs on the /metrics output
+# (the only Debian 12 package shipping it; its service is not needed)
 # `test --valgrind` also installs valgrind (`test --asan` uses gcc's
 # libasan/libubsan, which g++ pulls in through libgcc-12-dev).
 

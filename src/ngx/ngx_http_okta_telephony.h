@@ -26,6 +26,7 @@
 #include "abuse.hpp"
 #include "conf_values.hpp"
 #include "jwt.hpp"
+#include "metrics.hpp"
 #include "outcome.hpp"
 #include "telephony.hpp"
 
@@ -63,6 +64,7 @@ struct ot_zone_sh_t {
     uint64_t            entries;
     uint64_t            evictions;
     struct ot_jwks_sh_t *jwks;           /* fetched key documents */
+    ot::metrics::Block *metrics;         /* the counters (metrics.cpp) */
 };
 
 /* A fetched JWKS kept for all workers (okta_telephony_jwks_zone): one per
@@ -126,6 +128,8 @@ struct ot_main_conf_t {
                                             mistake, told at postconf */
     ngx_array_t         jwks_sources;    /* of ot_jwks_source_t */
     uint32_t            jwt_policies;    /* locations verifying tokens */
+    ngx_array_t        *metrics_zones;   /* of ngx_shm_zone_t *: those
+                                            that get a counter block */
 };
 
 
@@ -155,6 +159,8 @@ struct ot_jwt_conf_t {
     ot::jwt::Policy     policy;
     uint32_t            policy_id;       /* the token cache's */
     ngx_int_t           source;          /* in jwks_sources; -1: none */
+    ngx_array_t        *metrics_zones;   /* of ngx_shm_zone_t *: those
+                                            that get a counter block */
 };
 
 
@@ -186,6 +192,13 @@ struct ot_abuse_conf_t {
     ngx_shm_zone_t     *limit_zones[OT_MAX_LIMIT_ZONES];  /* sorted */
     u_char             *regions_file;    /* where the list was set, for */
     ngx_uint_t          regions_line;    /* "allow with deny" */
+};
+
+
+/* okta_telephony_metrics_zone and okta_telephony_metrics */
+struct ot_metrics_conf_t {
+    ngx_shm_zone_t     *zone;            /* counted in; NULL: off */
+    ngx_shm_zone_t     *shown;           /* this location shows it */
 };
 
 
@@ -226,6 +239,7 @@ struct ot_loc_conf_t {
 
     ot_abuse_conf_t     abuse;
     ot_jwt_conf_t       jwt;
+    ot_metrics_conf_t   metrics;
 
     /* derived in merge, read on every hook */
     ot::Status          timeout_answer;
@@ -467,6 +481,18 @@ ot_entry_t *ot_zone_entry(ot_zone_t *z, string_view key, size_t payload,
 void ot_zone_remove(ot_zone_t *z, ot_entry_t *e);
 void ot_zone_lock(ot_zone_t *z);
 void ot_zone_unlock(ot_zone_t *z, ngx_log_t *log);
+
+/* metrics.cpp: counting (a few atomic adds, no lock), the block's
+   allocation, the directives and the /metrics content handler */
+void ot_count_outcome(ot_ctx_t *ctx, ot::Outcome outcome);
+void ot_count_refused(ngx_http_request_t *r, ngx_uint_t status);
+void ot_count_blocked(ot_ctx_t *ctx, string_view rule);
+void ot_count_breaker(ot_ctx_t *ctx, ot::BreakerEvent ev);
+void ot_count_8x8(ot_ctx_t *ctx, const ot::Capture &c,
+    const ot::Judgement &j);
+void ot_count_8x8_timeout(ot_ctx_t *ctx);
+ngx_int_t ot_metrics_init_module(ngx_cycle_t *cycle);
+extern ngx_command_t  ot_metrics_commands[];
 
 /* handler.cpp */
 ot_ctx_t *ot_create_ctx(ngx_http_request_t *r, ot_loc_conf_t *conf);

@@ -71,6 +71,7 @@ ot_block(ot_ctx_t *ctx, string_view rule)
     ot::BlockedAnswer  b;
 
     ot_set_block(ctx, "", rule);
+    ot_count_blocked(ctx, rule);
 
     ot::blocked_answer(rule,
                        static_cast<ot::Status>(ctx->conf->abuse.blocked_status),
@@ -426,6 +427,7 @@ ot_abuse_sent(ot_ctx_t *ctx, bool failed)
                             ctx->breaker_probe, failed, ot_now());
     ot_zone_unlock(z, ctx->request->connection->log);
     ctx->breaker_probe = 0;
+    ot_count_breaker(ctx, ev);
 
     if (ev != ot::BreakerEvent::none) {
         ngx_log_t   *log = ctx->request->connection->log;

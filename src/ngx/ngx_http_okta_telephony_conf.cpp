@@ -126,6 +126,7 @@ ot_create_loc_conf(ngx_conf_t *cf)
 
     conf->enable = NGX_CONF_UNSET;
     conf->secrets = static_cast<ngx_array_t *>(NGX_CONF_UNSET_PTR);
+    conf->metrics.zone = static_cast<ngx_shm_zone_t *>(NGX_CONF_UNSET_PTR);
     conf->voice_languages = static_cast<ngx_array_t *>(NGX_CONF_UNSET_PTR);
     conf->voice_repetition = NGX_CONF_UNSET;
     conf->timeout = NGX_CONF_UNSET_MSEC;
@@ -158,6 +159,7 @@ ot_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_str_value(conf->auth_header, prev->auth_header,
                              "authorization");
     ngx_conf_merge_ptr_value(conf->secrets, prev->secrets, NULL);
+    ngx_conf_merge_ptr_value(conf->metrics.zone, prev->metrics.zone, NULL);
     ngx_conf_merge_str_value(conf->voice_location, prev->voice_location, "");
     ngx_conf_merge_str_value(conf->sms_location, prev->sms_location, "");
     ngx_conf_merge_str_value(conf->api_auth, prev->api_auth, "");

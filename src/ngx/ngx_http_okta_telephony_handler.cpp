@@ -351,6 +351,8 @@ ot_reject(ngx_http_request_t *r, ngx_uint_t status, const char *summary)
 {
     ngx_int_t  rc = ngx_http_discard_request_body(r);
 
+    ot_count_refused(r, status);
+
     if (rc != NGX_OK) {
         return rc;
     }
@@ -402,6 +404,7 @@ ot_accept(ngx_http_request_t *r, ot_loc_conf_t *conf, const char *via)
         r->keepalive = 0;
         r->lingering_close = 1;
         r->expect_tested = 1;
+        ot_count_refused(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE);
         return ot_send_error(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
                              "request body is too large", NULL);
     }

@@ -100,6 +100,8 @@ ot_log_outcome(ot_ctx_t *ctx, ot::Outcome outcome,
     ngx_log_t           *log = r->connection->log;
     char                *action = log->action;
 
+    ot_count_outcome(ctx, outcome);
+
     if (!ctx->has_outcome) {
         size_t  n = ngx_min(txn.size(), sizeof(ctx->txn) - 1);
 

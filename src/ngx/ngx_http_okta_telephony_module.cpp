@@ -22,6 +22,63 @@ namespace ngx_okta_telephony {
 
 namespace {
 
+/*
+ * The command table nginx reads: each file's table in turn (a file's table
+ * ends with ngx_null_command), joined when the module is loaded, before
+ * nginx reads any directive, so that a directive in the wrong place is
+ * "not allowed here" as in any module. preconfiguration joins again (the
+ * same table) and says when the tables do not fit.
+ */
+constexpr ngx_uint_t  ot_max_commands = 127;
+
+ngx_command_t  *const  ot_command_tables[] = {
+    ot_commands,                           /* directives.cpp */
+    ot_metrics_commands,                   /* metrics.cpp */
+};
+
+ngx_command_t  ot_all_commands[ot_max_commands + 1];
+
+
+bool
+ot_join_commands() noexcept
+{
+    ngx_uint_t      n = 0;
+    ngx_command_t  *cmd;
+
+    for (ngx_command_t *table : ot_command_tables) {
+        for (cmd = table; cmd->name.len; cmd++) {
+            if (n == ot_max_commands) {
+                return false;
+            }
+            ot_all_commands[n++] = *cmd;
+        }
+    }
+
+    ngx_memzero(&ot_all_commands[n], sizeof(ngx_command_t));
+
+    return true;
+}
+
+
+const bool  ot_commands_joined = ot_join_commands();
+
+
+/* preconfiguration: the command table, then the variables (which must
+   exist before log formats use them) */
+ngx_int_t
+ot_preconf(ngx_conf_t *cf)
+{
+    if (!ot_commands_joined || !ot_join_commands()) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "okta_telephony: more than %ui directives",
+                           ot_max_commands);
+        return NGX_ERROR;
+    }
+
+    return ot_add_variables(cf);
+}
+
+
 /* postconfiguration: the capture filter, the redirect guard, every
    zone=NAME defined, and delivery locations that exist */
 ngx_int_t
@@ -58,7 +115,8 @@ ot_init(ngx_conf_t *cf)
 #define NGX_HTTP_OKTA_TELEPHONY_REVISION  "unknown"
 #endif
 
-/* init module: which build is loaded (config compiles the version in) */
+/* init module: which build is loaded (config compiles the version in);
+   the counter blocks, once the zones exist */
 ngx_int_t
 ot_init_module(ngx_cycle_t *cycle)
 {
@@ -66,12 +124,13 @@ ot_init_module(ngx_cycle_t *cycle)
                   "okta_telephony module " NGX_HTTP_OKTA_TELEPHONY_VERSION
                   " (revision " NGX_HTTP_OKTA_TELEPHONY_REVISION
                   "), built for nginx " NGINX_VERSION);
-    return NGX_OK;
+
+    return ot_metrics_init_module(cycle);
 }
 
 
 ngx_http_module_t  ot_module_ctx = {
-    ot_add_variables,                      /* preconfiguration */
+    ot_preconf,                            /* preconfiguration */
     ot_init,                               /* postconfiguration */
 
     ot_create_main_conf,                   /* create main configuration */
@@ -92,7 +151,7 @@ ngx_http_module_t  ot_module_ctx = {
 ngx_module_t  ngx_http_okta_telephony_module = {
     NGX_MODULE_V1,
     &ngx_okta_telephony::ot_module_ctx,    /* module context */
-    ngx_okta_telephony::ot_commands,       /* module directives */
+    ngx_okta_telephony::ot_all_commands,   /* module directives */
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
     ngx_okta_telephony::ot_init_module,    /* init module */

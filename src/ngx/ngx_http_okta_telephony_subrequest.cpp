@@ -27,6 +27,7 @@ ot_abort_subrequest(ot_ctx_t *ctx)
 
     ctx->sub_done = 1;
     ctx->sub_rc = NGX_HTTP_GATEWAY_TIME_OUT;
+    ot_count_8x8_timeout(ctx);
 
     u = sr->upstream;
     if (u != NULL && u->cleanup != NULL && *u->cleanup != NULL) {
@@ -55,6 +56,7 @@ ot_judge(ot_ctx_t *ctx, ot::Judgement *j)
     c.len = ctx->reply_len;
 
     ot::judge_reply(ctx->channel, c, &af, j);
+    ot_count_8x8(ctx, c, *j);
 }
 
 

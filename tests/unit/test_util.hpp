@@ -25,6 +25,7 @@ Suite *jwt_suite();
 Suite *jwks_suite();
 Suite *utf8_suite();
 Suite *jwks_cache_suite();
+Suite *metrics_suite();
 
 namespace testutil {
 
