@@ -372,6 +372,8 @@ char *ot_set_enable(ngx_conf_t *cf, ngx_command_t *cmd, void *c);
 
 /* auth.cpp */
 bool ot_authenticated(ngx_http_request_t *r, ot_loc_conf_t *conf);
+ot::metrics::AuthFailure ot_auth_failure(ngx_http_request_t *r,
+    ot_loc_conf_t *conf);
 ngx_table_elt_t *ot_find_header(ngx_http_request_t *r, ngx_str_t *name);
 char *ot_set_auth_header(ngx_conf_t *cf, ngx_command_t *cmd, void *c);
 char *ot_set_secret(ngx_conf_t *cf, ngx_command_t *cmd, void *c);

@@ -207,6 +207,42 @@ ot_authenticated(ngx_http_request_t *r, ot_loc_conf_t *conf)
 }
 
 
+/* Why the secret header did not authenticate the request. */
+ot::metrics::AuthFailure
+ot_auth_failure(ngx_http_request_t *r, ot_loc_conf_t *conf)
+{
+    ngx_list_part_t  *part = &r->headers_in.headers.part;
+    ngx_table_elt_t  *h = static_cast<ngx_table_elt_t *>(part->elts);
+    ngx_uint_t        i, n = 0;
+    bool              empty = false;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = static_cast<ngx_table_elt_t *>(part->elts);
+            i = 0;
+        }
+
+        if (h[i].hash != 0 && h[i].key.len == conf->auth_header.len
+            && ngx_strncmp(h[i].lowcase_key, conf->auth_header.data,
+                           conf->auth_header.len) == 0)
+        {
+            n++;
+            empty = (h[i].value.len == 0);
+        }
+    }
+
+    return n == 0 || (n == 1 && empty) ? ot::metrics::AuthFailure::missing
+           : n > 1 ? ot::metrics::AuthFailure::repeated
+           : ot::metrics::AuthFailure::wrong_secret;
+}
+
+
 /* okta_telephony_auth_header NAME; */
 char *
 ot_set_auth_header(ngx_conf_t *cf, ngx_command_t *cmd, void *c)

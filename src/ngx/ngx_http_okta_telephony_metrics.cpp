@@ -72,41 +72,6 @@ ot_count_reply(ot_ctx_t *ctx, om::CodeClass code, om::ReplyStatus status)
 }
 
 
-/* Why the secret header did not authenticate the request. */
-om::AuthFailure
-ot_auth_failure(ngx_http_request_t *r, ot_loc_conf_t *conf)
-{
-    ngx_list_part_t  *part = &r->headers_in.headers.part;
-    ngx_table_elt_t  *h = static_cast<ngx_table_elt_t *>(part->elts);
-    ngx_uint_t        i, n = 0;
-    bool              empty = false;
-
-    for (i = 0; /* void */; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = static_cast<ngx_table_elt_t *>(part->elts);
-            i = 0;
-        }
-
-        if (h[i].hash != 0 && h[i].key.len == conf->auth_header.len
-            && ngx_strncmp(h[i].lowcase_key, conf->auth_header.data,
-                           conf->auth_header.len) == 0)
-        {
-            n++;
-            empty = (h[i].value.len == 0);
-        }
-    }
-
-    return n == 0 || (n == 1 && empty) ? om::AuthFailure::missing
-           : n > 1 ? om::AuthFailure::repeated
-           : om::AuthFailure::wrong_secret;
-}
-
 }  // namespace
 
 
