@@ -566,3 +566,21 @@ qr/"okta_telephony_jwt_leeway" must be at most 10m, not "1h"/
 --- must_die
 --- error_log eval
 qr/invalid value "token"/
+
+
+
+=== TEST 39: a refused token is counted as auth failure reason "token"
+--- http_config eval
+"    okta_telephony_zone okta 1m;\n" . $::Upstreams
+--- config eval
+::jwt_loc(more => ['okta_telephony_metrics_zone okta'])
+. "    location = /metrics { okta_telephony_metrics okta; }\n"
+--- request eval
+[::hook_request($::VoiceHook), "GET /metrics"]
+--- more_headers eval
+"Authorization: Bearer $::Bad{cid}"
+--- error_code eval
+[401, 200]
+--- response_body_like eval
+[qr/authentication required/,
+ qr/okta_telephony_auth_failures_total\{reason="token"\} 1\n/]

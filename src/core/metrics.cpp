@@ -28,7 +28,8 @@ const char *const rule_names[] = {
     "limit_number", "limit_prefix", "limit_region", "limit_all", "region",
     "number_type", "sms_number_type", "breaker", "dedupe", "other",
 };
-const char *const auth_names[] = { "missing", "repeated", "wrong_secret" };
+const char *const auth_names[] = { "missing", "repeated", "wrong_secret",
+                                   "token" };
 const char *const code_names[] = { "2xx", "3xx", "4xx", "5xx", "none" };
 const char *const reply_names[] = {
     "accepted", "refused", "not_8x8_json", "reply_too_large", "redirected",

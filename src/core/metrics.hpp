@@ -97,6 +97,7 @@ enum class AuthFailure : std::uint8_t {
     missing,                /* "missing": no secret header */
     repeated,               /* "repeated": the header sent twice */
     wrong_secret,           /* "wrong_secret": no configured secret matches */
+    token,                  /* "token": the OAuth 2.0 bearer token refused */
     count_
 };
 

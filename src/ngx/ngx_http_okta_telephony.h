@@ -402,6 +402,7 @@ enum ot_auth_rc_e {
 ot_auth_rc_e ot_check_auth(ngx_http_request_t *r, ot_loc_conf_t *conf,
     const char **via);
 ngx_int_t ot_auth_resume(ngx_http_request_t *r);
+bool ot_bearer_sent(ngx_http_request_t *r);
 
 /* jwks.cpp: keys fetched through the internal location, kept in a zone */
 struct ot_jwks_local_t {

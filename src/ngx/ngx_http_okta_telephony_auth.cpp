@@ -216,6 +216,18 @@ ot_auth_failure(ngx_http_request_t *r, ot_loc_conf_t *conf)
     ngx_uint_t        i, n = 0;
     bool              empty = false;
 
+    /* the token was checked (and refused) once the secret was not the
+       reason: jwt, both with a good secret, either with a token sent */
+    if (conf->jwt.mode == OT_AUTH_JWT
+        || (conf->jwt.mode == OT_AUTH_BOTH && ot_authenticated(r, conf)))
+    {
+        return ot::metrics::AuthFailure::token;
+    }
+
+    if (conf->jwt.mode == OT_AUTH_EITHER && ot_bearer_sent(r)) {
+        return ot::metrics::AuthFailure::token;
+    }
+
     for (i = 0; /* void */; i++) {
 
         if (i >= part->nelts) {

@@ -318,6 +318,14 @@ ot_decide_auth(ngx_http_request_t *r, ot_loc_conf_t *conf, bool may_wait,
 }  // namespace
 
 
+/* Whether the request carries "Authorization: Bearer ..." (metrics). */
+bool
+ot_bearer_sent(ngx_http_request_t *r)
+{
+    return !ot_bearer(r).empty();
+}
+
+
 /* okta_telephony_auth, before the body is read */
 ot_auth_rc_e
 ot_check_auth(ngx_http_request_t *r, ot_loc_conf_t *conf, const char **via)

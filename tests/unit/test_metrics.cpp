@@ -184,6 +184,7 @@ START_TEST(label_names)
     ck_assert_str_eq(auth_failure_name(AuthFailure::repeated), "repeated");
     ck_assert_str_eq(auth_failure_name(AuthFailure::wrong_secret),
                      "wrong_secret");
+    ck_assert_str_eq(auth_failure_name(AuthFailure::token), "token");
     ck_assert_str_eq(code_class_name(CodeClass::c2xx), "2xx");
     ck_assert_str_eq(code_class_name(CodeClass::none), "none");
     ck_assert_str_eq(reply_status_name(ReplyStatus::not_8x8_json),
@@ -368,7 +369,7 @@ START_TEST(text_format)
 
     /* every series of the fixed sets, zeros included */
     std::map<std::string, std::string> m = text_series(t);
-    std::size_t want = 3 * 14 + 10 + 3 + 2 * 5 * 7 + 2 * (12 + 2) + 2
+    std::size_t want = 3 * 14 + 10 + 4 + 2 * 5 * 7 + 2 * (12 + 2) + 2
                        + 2 * 5 + 2 * 2;
     ck_assert_uint_eq(m.size(), want);
     for (auto &kv : m) {
