@@ -39,19 +39,6 @@ ot_block(ot_loc_conf_t *conf)
 }
 
 
-/* Milliseconds since the 8x8 subrequest started. */
-uint64_t
-ot_sub_elapsed(ngx_http_request_t *sr)
-{
-    ngx_time_t      *tp = ngx_timeofday();
-    ngx_msec_int_t   ms;
-
-    ms = (tp->sec - sr->start_sec) * 1000 + (tp->msec - sr->start_msec);
-
-    return ms > 0 ? (uint64_t) ms : 0;
-}
-
-
 /* How long the 8x8 request took, and how it ended. */
 void
 ot_count_reply(ot_ctx_t *ctx, om::CodeClass code, om::ReplyStatus status)

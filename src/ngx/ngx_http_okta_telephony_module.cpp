@@ -99,7 +99,8 @@ ot_init(ngx_conf_t *cf)
     *h = ot_guard_redirect;
 
     if (ot_check_zone_refs(cf) != NGX_OK
-        || ot_report_locations(cf) != NGX_OK)
+        || ot_report_locations(cf) != NGX_OK
+        || ot_variables_init(cf) != NGX_OK)
     {
         return NGX_ERROR;
     }
