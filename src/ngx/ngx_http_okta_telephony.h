@@ -199,6 +199,10 @@ struct ot_abuse_conf_t {
 struct ot_metrics_conf_t {
     ngx_shm_zone_t     *zone;            /* counted in; NULL: off */
     ngx_shm_zone_t     *shown;           /* this location shows it */
+    time_t              health;          /* okta_telephony_health's window;
+                                            0: not a probe */
+    u_char             *health_file;
+    ngx_uint_t          health_line;
 };
 
 
@@ -504,7 +508,14 @@ void ot_count_8x8(ot_ctx_t *ctx, const ot::Capture &c,
 void ot_count_8x8_timeout(ot_ctx_t *ctx);
 uint64_t ot_sub_elapsed(ngx_http_request_t *sr);
 ngx_int_t ot_metrics_init_module(ngx_cycle_t *cycle);
+ngx_int_t ot_metrics_send(ngx_http_request_t *r, ngx_uint_t status,
+    const char *type, ot_out_t *body);
 extern ngx_command_t  ot_metrics_commands[];
+
+/* health.cpp: okta_telephony_health */
+void ot_note_reply(ot_ctx_t *ctx, bool failed);
+char *ot_health_merge(ngx_conf_t *cf, ot_loc_conf_t *conf);
+extern ngx_command_t  ot_health_commands[];
 
 /* handler.cpp */
 ot_ctx_t *ot_create_ctx(ngx_http_request_t *r, ot_loc_conf_t *conf);
