@@ -99,13 +99,16 @@ ot_events_ack(ngx_http_request_t *r, bool ignored)
 }
 
 
-/* A refusal's line: fixed text only. */
+/* A refusal's line, fixed text only: at "warn" for authentication (as
+   the hook's), else at okta_telephony_log_level. */
 void
 ot_events_refused(ngx_http_request_t *r, ot_loc_conf_t *conf,
-    const char *why)
+    ngx_uint_t status, const char *why)
 {
-    ngx_log_error(ngx_max(conf->log_level, (ngx_uint_t) NGX_LOG_INFO),
-                  r->connection->log, 0,
+    ngx_uint_t  level = (status == NGX_HTTP_UNAUTHORIZED) ? NGX_LOG_WARN
+                                                          : conf->log_level;
+
+    ngx_log_error(level, r->connection->log, 0,
                   "okta telephony: 8x8 event refused: %s", why);
 }
 
@@ -224,7 +227,8 @@ ot_events_process(ngx_http_request_t *r, ot_loc_conf_t *conf)
     switch (ot_events_feed(r, &parser, conf->max_body_size)) {
 
     case OT_EV_TOO_LARGE:
-        ot_events_refused(r, conf, "request body is too large");
+        ot_events_refused(r, conf, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                          "request body is too large");
         return ot_send_error(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
                              "request body is too large", NULL);
 
@@ -241,19 +245,19 @@ ot_events_process(ngx_http_request_t *r, ot_loc_conf_t *conf)
 
     if (parser.error() != ot::ParseError::none) {
         why = ot::parse_error_text(parser.error());
-        ot_events_refused(r, conf, why);
+        ot_events_refused(r, conf, NGX_HTTP_BAD_REQUEST, why);
         return ot_send_error(r, NGX_HTTP_BAD_REQUEST, why, NULL);
     }
 
     switch (oe::read_event(raw, &ev, &why)) {
 
     case oe::ReadResult::unsupported:
-        ot_events_refused(r, conf, "ignored: not a delivery receipt or a "
-                                   "session summary");
+        ot_events_refused(r, conf, NGX_HTTP_OK, "ignored: not a delivery "
+                          "receipt or a session summary");
         return ot_events_ack(r, true);
 
     case oe::ReadResult::invalid:
-        ot_events_refused(r, conf, why);
+        ot_events_refused(r, conf, NGX_HTTP_BAD_REQUEST, why);
         return ot_send_error(r, NGX_HTTP_BAD_REQUEST, why, NULL);
 
     case oe::ReadResult::ok:
@@ -314,7 +318,7 @@ ot_events_reject(ngx_http_request_t *r, ot_loc_conf_t *conf,
 {
     ngx_int_t  rc = ngx_http_discard_request_body(r);
 
-    ot_events_refused(r, conf, summary);
+    ot_events_refused(r, conf, status, summary);
 
     if (rc != NGX_OK) {
         return rc;
@@ -354,7 +358,8 @@ ot_events_handler(ngx_http_request_t *r)
             r->keepalive = 0;
             r->lingering_close = 1;
             r->expect_tested = 1;
-            ot_events_refused(r, conf, "request body is too large");
+            ot_events_refused(r, conf, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                              "request body is too large");
             return ot_send_error(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
                                  "request body is too large", NULL);
         }
