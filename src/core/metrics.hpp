@@ -188,6 +188,8 @@ struct Block {
     std::uint64_t  duration_sum_ms[n_channels];
     std::uint64_t  breaker_open[n_channels];
     std::uint64_t  deliveries[n_channels][n_delivery_states];
+    std::uint64_t  last_reply[n_channels];      /* LastReply */
+    std::uint64_t  last_reply_at[n_channels];   /* Unix seconds; 0: none */
 };
 
 static_assert(std::is_trivially_copyable<Block>::value
@@ -204,6 +206,36 @@ constexpr std::uint64_t block_layout()
 
 /* A zeroed block with its layout set. */
 void block_init(Block *b);
+
+
+/* ----------------------------------------------------------- health -- */
+
+/* A channel's last 8x8 reply, for okta_telephony_health: failed is what
+   the breaker counts (no reply, a timeout, a 5xx), not 8x8 refusing one
+   number. */
+enum class LastReply : std::uint64_t { none, ok, failed };
+
+/* A channel is down while its breaker is open or its last 8x8 reply
+   failed, for window seconds after that reply: an instance that gets no
+   hooks is not kept out of a load balancer's pool for good. */
+struct ChannelHealth {
+    bool           down;
+    bool           breaker_open;
+    LastReply      last;
+    std::int64_t   age;        /* seconds since the last reply; -1: none */
+};
+
+struct Health {
+    bool           up;         /* no channel is down */
+    ChannelHealth  channel[n_channels];
+};
+
+Health health_of(const Block &b, std::int64_t now, std::int64_t window);
+
+/* {"status":"up"|"down","sms":{"state":...,"breaker":"open"|"closed",
+   "last_8x8":"none"|"ok"|"failed","last_8x8_age":N},"voice":{...}};
+   false: the generator failed (allocation). */
+bool render_health(const Health &h, const yajl_alloc_funcs *af, Sink out);
 
 
 /* --------------------------------------------------------- snapshot -- */
