@@ -2,7 +2,8 @@
 # signing key (a new kid appears, the old one disappears), and a burst of
 # tokens with an unknown kid, over 2 workers, makes at most one refetch.
 # The stand-in serves the JWKS from a file that PUT (nginx's dav module)
-# replaces between hooks, and logs every fetch it serves.
+# replaces between hooks, and logs every fetch it serves; /metrics shows
+# the keys held, the fetches and the failures.
 use Test::Nginx::Socket 'no_plan';
 
 BEGIN { require "./t/lib-okta.pl"; require "./t/lib-jwt.pl"; }
@@ -51,6 +52,9 @@ our $Config = ::hook_location(directives => [
     location = /fetches {
         proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_2/fetches;
     }
+    location = /metrics {
+        okta_telephony_metrics okta;
+    }
 _EOC_
 
 our $Ok = ::okta_action('SUCCESSFUL', 'standin-voice-1');
@@ -73,14 +77,16 @@ __DATA__
 ">>> jwks.json\n" . ::jwks($::K1)
 --- request eval
 [::hook(), "PUT /rotate\n" . ::jwks($::K2), ::hook(), ::hook(), ::hook(),
- "GET /fetches"]
+ "GET /fetches", "GET /metrics"]
 --- more_headers eval
 ["Authorization: Bearer $::Tok1", "", "Authorization: Bearer $::Tok2",
- "Authorization: Bearer $::Tok2", "Authorization: Bearer $::Tok1b", ""]
+ "Authorization: Bearer $::Tok2", "Authorization: Bearer $::Tok1b", "", ""]
 --- error_code eval
-[200, 204, 200, 200, 401, 200]
---- response_body eval
-[$::Ok, "", $::Ok, $::Ok, $::Refused, "GET 200\nGET 200\n"]
+[200, 204, 200, 200, 401, 200, 200]
+--- response_body_like eval
+[qr/^\Q$::Ok\E$/, qr/^$/, qr/^\Q$::Ok\E$/, qr/^\Q$::Ok\E$/,
+ qr/^\Q$::Refused\E$/, qr/^GET 200\nGET 200\n$/,
+ qr/^okta_telephony_jwks_keys\{zone="okta"\} 1\n.*^okta_telephony_jwks_age_seconds\{zone="okta"\} [0-5]\n.*^okta_telephony_jwks_fetches_total\{zone="okta"\} 2\n.*^okta_telephony_jwks_fetch_failures_total\{zone="okta"\} 0\n/ms]
 --- no_error_log
 [alert]
 
@@ -111,11 +117,14 @@ __DATA__
 --- user_files eval
 ">>> jwks.json\n" . ::jwks($::K1)
 --- request eval
-[::hook(), "PUT /rotate\n{\"keys\":[", ::hook(), ::hook(), "GET /fetches"]
+[::hook(), "PUT /rotate\n{\"keys\":[", ::hook(), ::hook(), "GET /fetches",
+ "GET /metrics"]
 --- more_headers eval
 ["Authorization: Bearer $::Tok1", "", "Authorization: Bearer $::Tok2",
- "Authorization: Bearer $::Tok1b", ""]
+ "Authorization: Bearer $::Tok1b", "", ""]
 --- error_code eval
-[200, 204, 401, 200, 200]
---- response_body eval
-[$::Ok, "", $::Refused, $::Ok, "GET 200\nGET 200\n"]
+[200, 204, 401, 200, 200, 200]
+--- response_body_like eval
+[qr/^\Q$::Ok\E$/, qr/^$/, qr/^\Q$::Refused\E$/, qr/^\Q$::Ok\E$/,
+ qr/^GET 200\nGET 200\n$/,
+ qr/^okta_telephony_jwks_keys\{zone="okta"\} 1\n.*^okta_telephony_jwks_fetches_total\{zone="okta"\} 2\n.*^okta_telephony_jwks_fetch_failures_total\{zone="okta"\} 1\n/ms]

@@ -246,6 +246,14 @@ struct ZoneStat {
     std::string_view  name;     /* from nginx.conf */
     std::uint64_t     entries;
     std::uint64_t     evictions;
+    /* okta_telephony_jwks_*{zone}: the keys fetched into the zone
+       (okta_telephony_jwks_zone), shown only when jwks_documents > 0 */
+    std::uint64_t     jwks_documents = 0;
+    std::uint64_t     jwks_keys = 0;    /* usable keys, all documents */
+    std::int64_t      jwks_age = 0;     /* seconds since the oldest
+                                           document was fetched */
+    std::uint64_t     jwks_fetches = 0;
+    std::uint64_t     jwks_failures = 0;
 };
 
 /* What one scrape shows: a copy of a block and every zone's figures. */

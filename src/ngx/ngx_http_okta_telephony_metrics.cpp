@@ -285,6 +285,41 @@ ot_copy_block(const om::Block *from, om::Block *to)
 }
 
 
+/* One zone's figures; its fetched keys read under the zone's lock. */
+void
+ot_zone_stat(ot_zone_t *z, string_view name, om::ZoneStat *st)
+{
+    ot_jwks_sh_t  *j;
+    int64_t        now = (int64_t) ngx_time(), oldest = now;
+
+    *st = om::ZoneStat();
+    st->name = name;
+    st->entries = __atomic_load_n(&z->sh->entries, __ATOMIC_RELAXED);
+    st->evictions = __atomic_load_n(&z->sh->evictions, __ATOMIC_RELAXED);
+
+    if (z->sh->jwks == NULL) {
+        return;
+    }
+
+    ot_zone_lock(z);
+
+    for (j = z->sh->jwks; j; j = j->next) {
+        st->jwks_fetches += j->state.fetches;
+        st->jwks_failures += j->state.failures;
+
+        if (j->text != NULL) {
+            st->jwks_documents++;
+            st->jwks_keys += j->keys;
+            oldest = ngx_min(oldest, j->state.fetched_at);
+        }
+    }
+
+    ot_zone_unlock(z, ngx_cycle->log);
+
+    st->jwks_age = now - oldest;
+}
+
+
 /* Every okta_telephony_zone of this configuration: entries, evictions. */
 om::ZoneStat *
 ot_zone_stats(ngx_pool_t *pool, size_t *n)
@@ -322,11 +357,7 @@ ot_zone_stats(ngx_pool_t *pool, size_t *n)
 
             if (pass == 1) {
                 z = static_cast<ot_zone_t *>(shm[i].data);
-                stats[*n].name = ot_sv(shm[i].shm.name);
-                stats[*n].entries = __atomic_load_n(&z->sh->entries,
-                                                    __ATOMIC_RELAXED);
-                stats[*n].evictions = __atomic_load_n(&z->sh->evictions,
-                                                      __ATOMIC_RELAXED);
+                ot_zone_stat(z, ot_sv(shm[i].shm.name), &stats[*n]);
             }
 
             (*n)++;

@@ -503,6 +503,41 @@ START_TEST(health_rules)
 }
 END_TEST
 
+START_TEST(jwks_families)
+{
+    static Block b;
+    block_init(&b);
+    ZoneStat z[2] = {};
+    z[0].name = "plain";
+    z[1].name = "keys";
+    std::string t = text_of(Snapshot{&b, z, 2});
+    ck_assert(t.find("okta_telephony_jwks") == std::string::npos);
+
+    z[1].jwks_documents = 1;
+    z[1].jwks_keys = 2;
+    z[1].jwks_age = 42;
+    z[1].jwks_fetches = 3;
+    z[1].jwks_failures = 1;
+    t = text_of(Snapshot{&b, z, 2});
+    auto series = text_series(t);
+    ck_assert_str_eq(series["okta_telephony_jwks_keys{zone=\"keys\"}"].c_str(), "2");
+    ck_assert_str_eq(series["okta_telephony_jwks_age_seconds{zone=\"keys\"}"].c_str(), "42");
+    ck_assert_str_eq(series["okta_telephony_jwks_fetches_total{zone=\"keys\"}"].c_str(), "3");
+    ck_assert_str_eq(series["okta_telephony_jwks_fetch_failures_total{zone=\"keys\"}"].c_str(), "1");
+    ck_assert(series.find("okta_telephony_jwks_keys{zone=\"plain\"}") == series.end());
+    ck_assert(t.find("# TYPE okta_telephony_jwks_age_seconds gauge\n") != std::string::npos);
+
+    /* a clock that went back shows 0, never a huge unsigned age */
+    z[1].jwks_age = -5;
+    series = text_series(text_of(Snapshot{&b, z, 2}));
+    ck_assert_str_eq(series["okta_telephony_jwks_age_seconds{zone=\"keys\"}"].c_str(), "0");
+
+    /* the JSON has the same numbers */
+    std::string j = json_of(Snapshot{&b, z, 2});
+    ck_assert(j.find("\"okta_telephony_jwks_keys\":[{\"zone\":\"keys\",\"value\":2}]") != std::string::npos);
+}
+END_TEST
+
 Suite *metrics_suite()
 {
     Suite *s = suite_create("metrics");
@@ -517,6 +552,7 @@ Suite *metrics_suite()
     tcase_add_test(tc, json_same_numbers);
     tcase_add_test(tc, json_allocator);
     tcase_add_test(tc, health_rules);
+    tcase_add_test(tc, jwks_families);
     suite_add_tcase(s, tc);
     return s;
 }
