@@ -81,6 +81,83 @@ inline yajl_gen gen_open(const yajl_alloc_funcs *af, Sink out)
     return g;
 }
 
+/*
+ * A yajl_gen whose output is gathered in a buffer and passed to the Sink
+ * in pieces of up to 1 KB. yajl prints a quote, a colon or a comma and
+ * each string's text as separate calls, four or five per string; the Sink
+ * then sees one call per piece. finish() passes on what is left.
+ */
+class BatchedGen {
+public:
+    BatchedGen(const yajl_alloc_funcs *af, Sink out) : out_(out), n_(0)
+    {
+        /* yajl_gen_alloc takes a non-const pointer but only copies it */
+        g_ = yajl_gen_alloc(const_cast<yajl_alloc_funcs *>(af));
+        if (g_ != nullptr
+            && (!yajl_gen_config(g_, yajl_gen_print_callback, put, this)
+                || !yajl_gen_config(g_, yajl_gen_validate_utf8, 1)))
+        {
+            yajl_gen_free(g_);
+            g_ = nullptr;
+        }
+    }
+    ~BatchedGen()
+    {
+        if (g_ != nullptr) {
+            yajl_gen_free(g_);
+        }
+    }
+    BatchedGen(const BatchedGen &) = delete;
+    BatchedGen &operator=(const BatchedGen &) = delete;
+
+    yajl_gen get() const { return g_; }
+
+    /* ok: the document is complete; false if it is not, or the generator
+       could not be made */
+    bool finish(bool ok)
+    {
+        if (!ok || g_ == nullptr) {
+            return false;
+        }
+        flush();
+        return true;
+    }
+
+private:
+    static void put(void *ctx, const char *s, std::size_t n)
+    {
+        BatchedGen *b = static_cast<BatchedGen *>(ctx);
+        if (n > sizeof(b->buf_) - b->n_) {
+            b->flush();
+            if (n > sizeof(b->buf_)) {
+                b->out_.write(b->out_.ctx, s, n);
+                return;
+            }
+        }
+        char *d = b->buf_ + b->n_;
+        if (n <= 8) {
+            for (std::size_t i = 0; i < n; i++) {
+                d[i] = s[i];
+            }
+        } else {
+            std::memcpy(d, s, n);
+        }
+        b->n_ += n;
+    }
+    void flush()
+    {
+        if (n_ > 0) {
+            out_.write(out_.ctx, buf_, n_);
+            n_ = 0;
+        }
+    }
+
+    yajl_gen     g_;
+    Sink         out_;
+    std::size_t  n_;
+    char         buf_[1024];
+};
+
 /* Generator calls chained with &=: once one fails the JSON is void. */
 struct Gen {
     yajl_gen g;

@@ -25,11 +25,8 @@ bool build_okta_action(Status s, std::string_view provider,
                        std::string_view metadata,
                        const yajl_alloc_funcs *af, Sink out)
 {
-    yajl_gen yg = detail::gen_open(af, out);
-    if (yg == nullptr) {
-        return false;
-    }
-    Gen g{yg, true};
+    detail::BatchedGen bg(af, out);
+    Gen g{bg.get(), bg.get() != nullptr};
     g.map_open();
     g.key("commands");
     g.array_open();
@@ -47,18 +44,14 @@ bool build_okta_action(Status s, std::string_view provider,
     g.map_close();
     g.array_close();
     g.map_close();
-    yajl_gen_free(yg);
-    return g.ok;
+    return bg.finish(g.ok);
 }
 
 bool build_okta_error(std::string_view summary, const FieldError *cause,
                       const yajl_alloc_funcs *af, Sink out)
 {
-    yajl_gen yg = detail::gen_open(af, out);
-    if (yg == nullptr) {
-        return false;
-    }
-    Gen g{yg, true};
+    detail::BatchedGen bg(af, out);
+    Gen g{bg.get(), bg.get() != nullptr};
     g.map_open();
     g.key("error");
     g.map_open();
@@ -85,8 +78,7 @@ bool build_okta_error(std::string_view summary, const FieldError *cause,
     }
     g.map_close();
     g.map_close();
-    yajl_gen_free(yg);
-    return g.ok;
+    return bg.finish(g.ok);
 }
 
 Status decide(Channel ch, int http_status, const ProviderReply &r,
