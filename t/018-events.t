@@ -4,7 +4,7 @@
 # okta_telephony_deliveries_total (retries included, over 2 workers),
 # refused with fixed JSON; the directives' errors.
 use Test::Nginx::Socket 'no_plan';
-use File::Temp qw(tempdir);
+use File::Temp qw(tempdir tempfile);
 
 BEGIN { require "./t/lib-okta.pl"; }
 
@@ -48,6 +48,22 @@ sub deliveries {
 }
 
 sub series { return join '', map { "$_\n" } sort @_ }
+
+# Prometheus's own parser over the whole text, when installed (Debian's
+# "prometheus" package, which ./build.sh installs for t/017)
+our ($Promtool) = grep { -x } map({ "$_/promtool" } split(/:/, $ENV{PATH} // '')),
+                                  '/usr/bin/promtool';
+sub promtool {
+    my ($body) = @_;
+    return "promtool: not installed\n" unless $Promtool;
+    my ($fh, $file) = tempfile(UNLINK => 1);
+    print $fh $body;
+    close $fh;
+    my $out = `'$Promtool' check metrics < '$file' 2>&1`;
+    return ($? == 0 && $out eq '') ? "promtool: ok\n" : "promtool: $out\n";
+}
+sub promtool_ok { return $Promtool ? "promtool: ok\n" : "promtool: not installed\n" }
+sub checked { return promtool($_[0]) . deliveries($_[0]) }
 sub req { return "POST /8x8/events\n$_[0]" }
 
 our $Ack = '{"status":"received"}';
@@ -89,7 +105,7 @@ qr/^(?:okta telephony: 8x8 event channel=sms state=delivered event=cD3871kJThSsU
 
 
 
-=== TEST 2: voice session summaries (payload first, "CallA" and "callA"): completed, expired; an undelivered SMS with 8x8's error code
+=== TEST 2: voice session summaries (payload first, "CallA" and "callA"): completed, expired; an undelivered SMS with 8x8's error code; promtool reads the text
 --- http_config eval: $::Http
 --- config eval: $::Events
 --- request eval
@@ -98,9 +114,9 @@ qr/^(?:okta telephony: 8x8 event channel=sms state=delivered event=cD3871kJThSsU
 --- more_headers eval
 [("Authorization: $::Auth") x 3, ""]
 --- response_body_filters eval
-[[], [], [], [\&::deliveries]]
+[[], [], [], [\&::checked]]
 --- response_body eval
-[$::Ack, $::Ack, $::Ack, ::series(
+[$::Ack, $::Ack, $::Ack, ::promtool_ok() . ::series(
  'okta_telephony_deliveries_total{channel="voice",state="delivered"} 1',
  'okta_telephony_deliveries_total{channel="voice",state="expired"} 1',
  'okta_telephony_deliveries_total{channel="sms",state="undelivered"} 1')]
