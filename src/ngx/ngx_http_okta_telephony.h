@@ -10,6 +10,10 @@
  *     -> answer (Okta's answer, errors) + log (line, variables)
  *   pool: the request-pool sink and yajl allocators used by all of them.
  *
+ * 8x8's delivery receipts and session summaries have a content handler of
+ * their own (events), which shares auth's header lookup, answer's JSON
+ * sender, zone's entries and the metrics block.
+ *
  * Every decision is the core's (src/core); these files convert between
  * nginx and the core. Everything here has hidden visibility: the module
  * object is the only symbol the .so exports besides nginx's tables.
