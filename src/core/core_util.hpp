@@ -158,6 +158,62 @@ private:
     char         buf_[1024];
 };
 
+/* Decimal text of v into out (at least 21 bytes); returns its length.
+   For the few numbers on a hook's path, without snprintf's cost. */
+inline std::size_t format_int(long long v, char *out)
+{
+    char tmp[20];
+    std::size_t n = 0;
+    unsigned long long u = v < 0 ? 0ULL - static_cast<unsigned long long>(v)
+                                 : static_cast<unsigned long long>(v);
+    do {
+        tmp[n++] = static_cast<char>('0' + u % 10);
+        u /= 10;
+    } while (u != 0);
+    std::size_t len = 0;
+    if (v < 0) {
+        out[len++] = '-';
+    }
+    while (n > 0) {
+        out[len++] = tmp[--n];
+    }
+    return len;
+}
+
+/* Text appended to a fixed buffer and cut at its end, NUL-terminated;
+   total() is what the whole text would take, as snprintf's result. */
+class Appender {
+public:
+    Appender(char *buf, std::size_t cap) : buf_(buf), cap_(cap), n_(0)
+    {
+        if (cap_ > 0) {
+            buf_[0] = '\0';
+        }
+    }
+    Appender &operator<<(std::string_view s)
+    {
+        if (n_ + 1 < cap_) {
+            std::size_t room = cap_ - 1 - n_;
+            std::size_t k = s.size() < room ? s.size() : room;
+            std::memcpy(buf_ + n_, s.data(), k);
+            buf_[n_ + k] = '\0';
+        }
+        n_ += s.size();
+        return *this;
+    }
+    Appender &operator<<(long long v)
+    {
+        char t[24];
+        return *this << std::string_view(t, format_int(v, t));
+    }
+    std::size_t total() const { return n_; }
+
+private:
+    char        *buf_;
+    std::size_t  cap_;
+    std::size_t  n_;
+};
+
 /* Generator calls chained with &=: once one fails the JSON is void. */
 struct Gen {
     yajl_gen g;
@@ -189,7 +245,10 @@ struct Gen {
     }
     void integer(long long v)
     {
-        ok = ok && yajl_gen_integer(g, v) == yajl_gen_status_ok;
+        /* yajl_gen_integer formats with sprintf */
+        char t[24];
+        std::size_t n = format_int(v, t);
+        ok = ok && yajl_gen_number(g, t, n) == yajl_gen_status_ok;
     }
     void number(std::string_view s)
     {

@@ -89,24 +89,23 @@ Status decide(Channel ch, int http_status, const ProviderReply &r,
         return s;
     }
 
-    const char *name = channel_name(ch);
-    int n;
+    detail::Appender a(meta, cap);
+    a << "8x8 " << channel_name(ch) << " HTTP " << http_status;
     if (!r.json) {
-        n = std::snprintf(meta, cap, "8x8 %s HTTP %d: reply is not 8x8 JSON",
-                          name, http_status);
+        a << ": reply is not 8x8 JSON";
     } else {
-        const char *msg = r.message.empty()
-                          ? (r.accepted ? "accepted" : "not accepted")
-                          : r.message.data;
-        n = std::snprintf(meta, cap, "8x8 %s HTTP %d%s%s: %s", name,
-                          http_status, r.code.empty() ? "" : " ",
-                          r.code.data, msg);
+        if (!r.code.empty()) {
+            a << " " << r.code.view();
+        }
+        a << ": " << (r.message.empty()
+                      ? std::string_view(r.accepted ? "accepted"
+                                                    : "not accepted")
+                      : r.message.view());
     }
+    std::size_t n = a.total();
 
     /* a cut must not split a UTF-8 sequence: the text goes into JSON */
-    if (n < 0) {
-        meta[0] = '\0';
-    } else if (static_cast<std::size_t>(n) >= cap && cap > 1) {
+    if (n >= cap && cap > 1) {
         std::size_t len = cap - 1, i = len - 1;
         auto u = [&](std::size_t k) {
             return static_cast<unsigned char>(meta[k]);
