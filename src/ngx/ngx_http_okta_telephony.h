@@ -10,6 +10,10 @@
  *     -> answer (Okta's answer, errors) + log (line, variables)
  *   pool: the request-pool sink and yajl allocators used by all of them.
  *
+ * 8x8's delivery receipts and session summaries have a content handler of
+ * their own (events), which shares auth's header lookup, answer's JSON
+ * sender, zone's entries and the metrics block.
+ *
  * Every decision is the core's (src/core); these files convert between
  * nginx and the core. Everything here has hidden visibility: the module
  * object is the only symbol the .so exports besides nginx's tables.
@@ -25,6 +29,7 @@
 
 #include "abuse.hpp"
 #include "conf_values.hpp"
+#include "events.hpp"
 #include "jwt.hpp"
 #include "metrics.hpp"
 #include "outcome.hpp"
@@ -79,8 +84,8 @@ struct ot_jwks_sh_t {
     u_char                  uri[255];
 };
 
-/* One entry: the rbtree node first, then the payload (a WindowState or a
-   DedupeRecord), then the key. */
+/* One entry: the rbtree node first, then the payload (a WindowState, a
+   DedupeRecord or an 8x8 ReceiptRecord), then the key. */
 struct ot_entry_t {
     ngx_rbtree_node_t   node;            /* key: CRC32 of the key */
     ngx_queue_t         queue;
@@ -91,6 +96,7 @@ struct ot_entry_t {
     union {
         ot::WindowState   window;
         ot::DedupeRecord  dedupe;
+        ot::events::ReceiptRecord  receipt;
     }                   payload;
 };
 
@@ -206,6 +212,16 @@ struct ot_metrics_conf_t {
 };
 
 
+/* okta_telephony_8x8_events and its secret file */
+struct ot_events_conf_t {
+    ngx_flag_t          enable;
+    ngx_array_t        *secrets;         /* of string_view: the
+                                            Authorization values */
+    u_char             *file;            /* where the location was set */
+    ngx_uint_t          line;
+};
+
+
 struct ot_loc_conf_t {
     ngx_flag_t          enable;
     ngx_flag_t          server_hook;     /* server level: a location of
@@ -244,6 +260,7 @@ struct ot_loc_conf_t {
     ot_abuse_conf_t     abuse;
     ot_jwt_conf_t       jwt;
     ot_metrics_conf_t   metrics;
+    ot_events_conf_t    events;
 
     /* derived in merge, read on every hook */
     ot::Status          timeout_answer;
@@ -530,6 +547,8 @@ ngx_int_t ot_answer_error(ot_ctx_t *ctx, ot::Outcome outcome,
 ngx_int_t ot_send_error(ngx_http_request_t *r, ngx_uint_t status,
     const char *summary, const ot::FieldError *cause);
 ngx_int_t ot_finish_error(ngx_http_request_t *r, ngx_int_t rc);
+ngx_int_t ot_send_json(ngx_http_request_t *r, ngx_uint_t status,
+    ot_out_t *body);
 
 /* log.cpp */
 void ot_log_outcome(ot_ctx_t *ctx, ot::Outcome outcome,
@@ -537,6 +556,13 @@ void ot_log_outcome(ot_ctx_t *ctx, ot::Outcome outcome,
 ngx_msec_int_t ot_elapsed(ngx_http_request_t *r);
 ngx_int_t ot_add_variables(ngx_conf_t *cf);
 ngx_int_t ot_variables_init(ngx_conf_t *cf);
+
+
+/* events.cpp: 8x8's delivery receipts and session summaries */
+extern ngx_command_t  ot_events_commands[];
+void ot_events_create_conf(ot_events_conf_t *ev);
+char *ot_events_merge_conf(ngx_conf_t *cf, ot_loc_conf_t *conf,
+    ot_loc_conf_t *prev);
 
 
 /* ---------------------------------------------------------- directives -- */
