@@ -35,6 +35,8 @@
 #include "outcome.hpp"
 #include "telephony.hpp"
 
+#include "ngx_http_okta_telephony_zone.h"
+
 
 extern "C" {
 extern ngx_module_t  ngx_http_okta_telephony_module;
@@ -57,68 +59,6 @@ enum ot_mode_e : ngx_uint_t {
     OT_MODE_ASYNC
 };
 
-
-/* ---------------------------------------------------------------- zone -- */
-
-/* An okta_telephony_zone's shared part (in the slab pool). */
-struct ot_zone_sh_t {
-    ngx_rbtree_t        rbtree;
-    ngx_rbtree_node_t   sentinel;
-    ngx_queue_t         queue;           /* LRU: most recently used first */
-    ot::BreakerState    breaker[2];      /* by ot::Channel */
-    uint64_t            entries;
-    uint64_t            evictions;
-    struct ot_jwks_sh_t *jwks;           /* fetched key documents */
-    ot::metrics::Block *metrics;         /* the counters (metrics.cpp) */
-};
-
-/* A fetched JWKS kept for all workers (okta_telephony_jwks_zone): one per
-   key location, never evicted; its text is re-allocated per document. */
-struct ot_jwks_sh_t {
-    ot_jwks_sh_t           *next;
-    ot::jwt::JwksFetchState state;
-    u_char                 *text;        /* the last document that parsed */
-    size_t                  len;
-    size_t                  keys;        /* its usable keys */
-    u_char                  uri_len;
-    u_char                  uri[255];
-};
-
-/* One entry: the rbtree node first, then the payload (a WindowState, a
-   DedupeRecord or an 8x8 ReceiptRecord), then the key. */
-struct ot_entry_t {
-    ngx_rbtree_node_t   node;            /* key: CRC32 of the key */
-    ngx_queue_t         queue;
-    uint64_t            expire_ms;       /* counts nothing after this */
-    uint16_t            key_offset;
-    u_char              key_len;
-    u_char              pad[5];
-    union {
-        ot::WindowState   window;
-        ot::DedupeRecord  dedupe;
-        ot::events::ReceiptRecord  receipt;
-    }                   payload;
-};
-
-static_assert(sizeof(void *) != 8 || offsetof(ot_entry_t, payload) == 72,
-              "the entry header the README's zone sizing counts");
-
-/* A zone in this cycle (shm_zone->data); sh and shpool are shared. */
-struct ot_zone_t {
-    ngx_shm_zone_t     *shm_zone;
-    ngx_slab_pool_t    *shpool;
-    ot_zone_sh_t       *sh;
-    ngx_msec_t          warned_at;       /* this worker's last "full" warn */
-    unsigned            evicted:1;       /* in the locked section */
-};
-
-/* A zone=NAME seen in a directive, checked once the file is read. */
-struct ot_zone_ref_t {
-    ngx_shm_zone_t     *zone;
-    ngx_str_t           directive;
-    u_char             *file;
-    ngx_uint_t          line;
-};
 
 /* A source of fetched keys: an okta_telephony_jwks_location and the zone
    its JWKS is kept in for all workers. */
@@ -513,6 +453,7 @@ ot_entry_t *ot_zone_entry(ot_zone_t *z, string_view key, size_t payload,
 void ot_zone_remove(ot_zone_t *z, ot_entry_t *e);
 void ot_zone_lock(ot_zone_t *z);
 void ot_zone_unlock(ot_zone_t *z, ngx_log_t *log);
+ot::metrics::ZoneStat *ot_zone_stats(ngx_pool_t *pool, size_t *n);
 
 /* metrics.cpp: counting (a few atomic adds, no lock), the block's
    allocation, the directives and the /metrics content handler */
