@@ -135,12 +135,24 @@ private:
             }
         }
         char *d = b->buf_ + b->n_;
-        if (n <= 8) {
-            for (std::size_t i = 0; i < n; i++) {
-                d[i] = s[i];
-            }
-        } else {
+        /* most pieces are a quote, a colon or a short key: copies of a
+           fixed size, which the compiler makes a move or two */
+        switch (n) {
+        case 1:
+            d[0] = s[0];
+            break;
+        case 2:
+            std::memcpy(d, s, 2);
+            break;
+        case 3:
+            std::memcpy(d, s, 3);
+            break;
+        case 4:
+            std::memcpy(d, s, 4);
+            break;
+        default:
             std::memcpy(d, s, n);
+            break;
         }
         b->n_ += n;
     }
