@@ -22,6 +22,12 @@
 #   ./build.sh deb-check  install that .deb with apt-get, "nginx -t" with
 #                         conf/sites-available/okta-telephony, purge it and
 #                         check that nothing is left (as root; CI does it)
+#   ./build.sh check-nginx [SO [NGINX]]  before an install from source: does
+#                         the .so (default: this build's) fit this machine's
+#                         nginx (default: nginx in PATH)? Versions, binary
+#                         signature, libraries, a trial nginx -t; the
+#                         mismatch in words (tools/check-nginx-compat, which
+#                         also runs alone on the target)
 #   ./build.sh demo       build, start nginx with the module and a local 8x8
 #                         stand-in on 127.0.0.1, send sample hooks
 #   ./build.sh demo-stop  stop the demo nginx
@@ -514,6 +520,8 @@ case "${1:-build}" in
     build)      ensure_deps; build_all ;;
     test)       shift; cmd_test "$@" ;;
     matrix)     shift; cmd_matrix "$@" ;;
+    check-nginx) shift; exec "$top/tools/check-nginx-compat" "${1:-$module_so}" \
+                     ${2:+"$2"} ;;
     demo)       cmd_demo ;;
     deb)        cmd_deb ;;
     deb-check)  shift; cmd_deb_check "$@" ;;
