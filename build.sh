@@ -201,6 +201,17 @@ build_module() {
             touch "$stamp"
         fi
     fi
+    # the git revision the module logs at start is compiled into one
+    # object at configure time; configure runs again only when the list of
+    # sources may have changed, so a new commit is written in here
+    local rev
+    rev=${OKTA_TELEPHONY_REVISION:-$(git -C "$top" rev-parse --short=12 HEAD \
+                                     2>/dev/null || echo unknown)}
+    if ! grep -q "NGX_HTTP_OKTA_TELEPHONY_REVISION='\"$rev\"'" "$tree/objs/Makefile"; then
+        sed -i "s/\(NGX_HTTP_OKTA_TELEPHONY_REVISION='\"\)[^\"]*/\1$rev/" \
+            "$tree/objs/Makefile"
+        rm -f "$tree/objs/addon/ngx/ngx_http_okta_telephony_module.o"
+    fi
     local so="$tree/objs/ngx_http_okta_telephony_module.so"
     if [ -n "$include" ]; then
         # every glue object is compiled with it: rebuild those older
