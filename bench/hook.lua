@@ -2,6 +2,8 @@
 --
 --   BENCH_BODY_FILE  the body (tests/samples/voice-mfa-verification.json)
 --   BENCH_SECRET     the Authorization header's value
+--   BENCH_PAD        optional: an X-Pad header of this many bytes, so that
+--                    a request is as long as one with a bearer token
 --   BENCH_EXPECT     optional: count answers whose body lacks this text
 --                    (a check run only: reading bodies slows wrk down)
 --
@@ -13,6 +15,10 @@ wrk.body = f:read("*a")
 f:close()
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = os.getenv("BENCH_SECRET")
+local pad = tonumber(os.getenv("BENCH_PAD") or "0") or 0
+if pad > 0 then
+    wrk.headers["X-Pad"] = string.rep("p", pad)
+end
 
 local threads = {}
 

@@ -213,12 +213,15 @@ bool Hasher::hash(std::string_view token, TokenHash *out)
 
 
 bool TokenCache::find(const TokenHash &h, std::uint32_t policy,
-                      std::int64_t now) const
+                      std::int64_t now, std::int64_t *until) const
 {
     std::size_t s = set_of(h);
     for (std::size_t i = s; i < s + ways; i++) {
         const CacheEntry &e = entry[i];
         if (e.until > now && e.policy == policy && same_hash(e.hash, h)) {
+            if (until != nullptr) {
+                *until = e.until;
+            }
             return true;
         }
     }
@@ -249,6 +252,51 @@ void TokenCache::put(const TokenHash &h, std::uint32_t policy,
     e.until = until;
     e.policy = policy;
     e.unused = 0;
+}
+
+
+bool same_bytes(const unsigned char *a, const unsigned char *b,
+                std::size_t n)
+{
+    std::uint64_t diff = 0;
+    std::size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        std::uint64_t x, y;
+        std::memcpy(&x, a + i, 8);
+        std::memcpy(&y, b + i, 8);
+        diff |= x ^ y;
+    }
+    for (; i < n; i++) {
+        diff |= static_cast<std::uint64_t>(a[i] ^ b[i]);
+    }
+    /* keep the compiler from turning the fold into an early exit */
+    volatile std::uint64_t sink = diff;
+    return sink == 0;
+}
+
+
+bool RecentToken::matches(std::string_view token, std::uint32_t p,
+                          std::int64_t now) const
+{
+    if (len == 0 || token.size() != len || policy != p || until <= now) {
+        return false;
+    }
+    return same_bytes(b, reinterpret_cast<const unsigned char *>(
+                             token.data()), len);
+}
+
+
+void RecentToken::set(std::string_view token, std::uint32_t p,
+                      std::int64_t u)
+{
+    if (token.empty() || token.size() > sizeof(b)) {
+        len = 0;
+        return;
+    }
+    std::memcpy(b, token.data(), token.size());
+    len = static_cast<std::uint32_t>(token.size());
+    policy = p;
+    until = u;
 }
 
 }  // namespace jwt

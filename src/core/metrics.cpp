@@ -388,6 +388,46 @@ void walk_8x8(const Block &b, Writer &w)
     }
 }
 
+/* The fetched keys of the zones that hold some (okta_telephony_jwks_zone). */
+void walk_jwks(const Snapshot &s, Writer &w)
+{
+    struct Family {
+        const char *name, *type, *help;
+    };
+    static const Family fam[] = {
+        { "okta_telephony_jwks_keys", "gauge",
+          "Usable signing keys fetched into the zone." },
+        { "okta_telephony_jwks_age_seconds", "gauge",
+          "Seconds since the oldest key document in the zone was fetched." },
+        { "okta_telephony_jwks_fetches_total", "counter",
+          "Key fetches started through okta_telephony_jwks_location." },
+        { "okta_telephony_jwks_fetch_failures_total", "counter",
+          "Key fetches that failed (the keys already held stay in use)." },
+    };
+    std::size_t shown = 0;
+    for (std::size_t i = 0; i < s.nzones; i++) {
+        shown += s.zones[i].jwks_documents ? 1 : 0;
+    }
+    if (shown == 0) {
+        return;
+    }
+    for (std::size_t f = 0; f < sizeof(fam) / sizeof(fam[0]); f++) {
+        w.family(fam[f].name, fam[f].type, fam[f].help);
+        for (std::size_t i = 0; i < s.nzones; i++) {
+            const ZoneStat &z = s.zones[i];
+            if (z.jwks_documents == 0) {
+                continue;
+            }
+            Label l[] = { { "zone", z.name } };
+            std::uint64_t v = f == 0 ? z.jwks_keys
+                              : f == 1 ? static_cast<std::uint64_t>(
+                                             z.jwks_age > 0 ? z.jwks_age : 0)
+                              : f == 2 ? z.jwks_fetches : z.jwks_failures;
+            w.sample(l, 1, v);
+        }
+    }
+}
+
 void walk_zones(const Snapshot &s, Writer &w)
 {
     w.family("okta_telephony_zone_entries", "gauge",
@@ -404,6 +444,8 @@ void walk_zones(const Snapshot &s, Writer &w)
         Label l[] = { { "zone", s.zones[i].name } };
         w.sample(l, 1, s.zones[i].evictions);
     }
+
+    walk_jwks(s, w);
 }
 
 void walk(const Snapshot &s, Writer &w)

@@ -188,6 +188,8 @@ struct Block {
     std::uint64_t  duration_sum_ms[n_channels];
     std::uint64_t  breaker_open[n_channels];
     std::uint64_t  deliveries[n_channels][n_delivery_states];
+    std::uint64_t  last_reply[n_channels];      /* LastReply */
+    std::uint64_t  last_reply_at[n_channels];   /* Unix seconds; 0: none */
 };
 
 static_assert(std::is_trivially_copyable<Block>::value
@@ -206,6 +208,36 @@ constexpr std::uint64_t block_layout()
 void block_init(Block *b);
 
 
+/* ----------------------------------------------------------- health -- */
+
+/* A channel's last 8x8 reply, for okta_telephony_health: failed is what
+   the breaker counts (no reply, a timeout, a 5xx), not 8x8 refusing one
+   number. */
+enum class LastReply : std::uint64_t { none, ok, failed };
+
+/* A channel is down while its breaker is open or its last 8x8 reply
+   failed, for window seconds after that reply: an instance that gets no
+   hooks is not kept out of a load balancer's pool for good. */
+struct ChannelHealth {
+    bool           down;
+    bool           breaker_open;
+    LastReply      last;
+    std::int64_t   age;        /* seconds since the last reply; -1: none */
+};
+
+struct Health {
+    bool           up;         /* no channel is down */
+    ChannelHealth  channel[n_channels];
+};
+
+Health health_of(const Block &b, std::int64_t now, std::int64_t window);
+
+/* {"status":"up"|"down","sms":{"state":...,"breaker":"open"|"closed",
+   "last_8x8":"none"|"ok"|"failed","last_8x8_age":N},"voice":{...}};
+   false: the generator failed (allocation). */
+bool render_health(const Health &h, const yajl_alloc_funcs *af, Sink out);
+
+
 /* --------------------------------------------------------- snapshot -- */
 
 /* An okta_telephony_zone's own figures: okta_telephony_zone_entries and
@@ -214,6 +246,14 @@ struct ZoneStat {
     std::string_view  name;     /* from nginx.conf */
     std::uint64_t     entries;
     std::uint64_t     evictions;
+    /* okta_telephony_jwks_*{zone}: the keys fetched into the zone
+       (okta_telephony_jwks_zone), shown only when jwks_documents > 0 */
+    std::uint64_t     jwks_documents = 0;
+    std::uint64_t     jwks_keys = 0;    /* usable keys, all documents */
+    std::int64_t      jwks_age = 0;     /* seconds since the oldest
+                                           document was fetched */
+    std::uint64_t     jwks_fetches = 0;
+    std::uint64_t     jwks_failures = 0;
 };
 
 /* What one scrape shows: a copy of a block and every zone's figures. */

@@ -199,6 +199,10 @@ struct ot_abuse_conf_t {
 struct ot_metrics_conf_t {
     ngx_shm_zone_t     *zone;            /* counted in; NULL: off */
     ngx_shm_zone_t     *shown;           /* this location shows it */
+    time_t              health;          /* okta_telephony_health's window;
+                                            0: not a probe */
+    u_char             *health_file;
+    ngx_uint_t          health_line;
 };
 
 
@@ -321,9 +325,16 @@ struct ot_ctx_t {
     char                *block;          /* in the request pool; NULL:
                                             none */
 
-    /* for the variables: the first outcome and 8x8's id */
+    /* for the variables: the first outcome, 8x8's id, status and time,
+       the destination's E.164 (never logged) and region */
     ot::Outcome          outcome;
     char                 txn[129];
+    char                 detail[64];
+    ngx_uint_t           provider_status;
+    ngx_msec_t           provider_ms;
+    unsigned             has_provider_ms:1;
+    char                 e164[17];
+    char                 region[4];
 };
 
 static_assert(std::is_trivially_destructible<ot_ctx_t>::value,
@@ -445,6 +456,7 @@ bool ot_needs_secret(const ot_loc_conf_t *conf);
 
 /* subrequest.cpp */
 void ot_abort_subrequest(ot_ctx_t *ctx);
+void ot_note_8x8_time(ot_ctx_t *ctx);
 ngx_int_t ot_own_headers(ngx_http_request_t *r, ngx_http_request_t *sr,
     off_t len);
 ngx_table_elt_t *ot_push_header(ngx_list_t *headers, const char *key,
@@ -494,8 +506,16 @@ void ot_count_breaker(ot_ctx_t *ctx, ot::BreakerEvent ev);
 void ot_count_8x8(ot_ctx_t *ctx, const ot::Capture &c,
     const ot::Judgement &j);
 void ot_count_8x8_timeout(ot_ctx_t *ctx);
+uint64_t ot_sub_elapsed(ngx_http_request_t *sr);
 ngx_int_t ot_metrics_init_module(ngx_cycle_t *cycle);
+ngx_int_t ot_metrics_send(ngx_http_request_t *r, ngx_uint_t status,
+    const char *type, ot_out_t *body);
 extern ngx_command_t  ot_metrics_commands[];
+
+/* health.cpp: okta_telephony_health */
+void ot_note_reply(ot_ctx_t *ctx, bool failed);
+char *ot_health_merge(ngx_conf_t *cf, ot_loc_conf_t *conf);
+extern ngx_command_t  ot_health_commands[];
 
 /* handler.cpp */
 ot_ctx_t *ot_create_ctx(ngx_http_request_t *r, ot_loc_conf_t *conf);
@@ -516,6 +536,7 @@ void ot_log_outcome(ot_ctx_t *ctx, ot::Outcome outcome,
     ngx_uint_t provider_status, string_view txn, const char *detail);
 ngx_msec_int_t ot_elapsed(ngx_http_request_t *r);
 ngx_int_t ot_add_variables(ngx_conf_t *cf);
+ngx_int_t ot_variables_init(ngx_conf_t *cf);
 
 
 /* ---------------------------------------------------------- directives -- */

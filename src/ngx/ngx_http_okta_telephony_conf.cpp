@@ -203,7 +203,9 @@ ot_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         return static_cast<char *>(NGX_CONF_ERROR);
     }
 
-    if (ot_jwt_merge_conf(cf, conf, prev) != NGX_CONF_OK) {
+    if (ot_jwt_merge_conf(cf, conf, prev) != NGX_CONF_OK
+        || ot_health_merge(cf, conf) != NGX_CONF_OK)
+    {
         return static_cast<char *>(NGX_CONF_ERROR);
     }
 

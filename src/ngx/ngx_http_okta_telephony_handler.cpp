@@ -154,6 +154,8 @@ ot_validate(ot_ctx_t *ctx, const ot::RawHook &raw, ot::Hook *hook)
     ngx_memcpy(ctx->event_id, hook->event_id.data, hook->event_id.len + 1);
     ot::mask_phone(hook->e164.view(), ctx->masked_to,
                    sizeof(ctx->masked_to));
+    ngx_memcpy(ctx->e164, hook->e164.data, hook->e164.len);
+    ctx->e164[hook->e164.len] = '\0';
 
     return NGX_DECLINED;
 }
@@ -297,6 +299,11 @@ ot_process_hook(ot_ctx_t *ctx)
     rc = ot_check_expiry(ctx, hook);
     if (rc != NGX_DECLINED) {
         return rc;
+    }
+
+    if (num.classified && num.err == ot::NumberError::none) {
+        ngx_memcpy(ctx->region, num.info.region.data, num.info.region.len);
+        ctx->region[num.info.region.len] = '\0';
     }
 
     rc = ot_abuse_check(ctx, hook, num);

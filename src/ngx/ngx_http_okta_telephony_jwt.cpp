@@ -4,7 +4,8 @@
  * the keys of okta_telephony_jwks_file and/or those fetched through
  * okta_telephony_jwks_location (jwks.cpp); a verified token is kept, by
  * its SHA-256, in this worker's cache until its exp, so RSA runs once per
- * token, not once per hook. A refusal is a 401 with WWW-Authenticate and
+ * token, not once per hook; the last one is also kept by its bytes, so
+ * the token Okta sends again and again costs a compare, not a hash. A refusal is a 401 with WWW-Authenticate and
  * one "warn" line that says why; the token itself is never logged.
  */
 
@@ -28,6 +29,7 @@ enum ot_token_e {
 /* This worker's verified tokens; a new cycle (reload) starts afresh. */
 struct ot_token_cache_t {
     ot::jwt::TokenCache   cache;
+    ot::jwt::RecentToken  recent;
     ot::jwt::Hasher      *hasher;
     void                 *cycle;
 };
@@ -57,6 +59,7 @@ ot_hasher(void)
     }
 
     ngx_memzero(&ot_tokens.cache, sizeof(ot::jwt::TokenCache));
+    ot_tokens.recent.len = 0;
 
     if (ot_tokens.hasher == NULL) {
         cln = ngx_pool_cleanup_add(ngx_cycle->pool, 0);
@@ -171,7 +174,7 @@ ot_check_token(ngx_http_request_t *r, ot_loc_conf_t *conf, bool may_wait,
     string_view        token = ot_bearer(r);
     ot::jwt::Hasher   *hasher;
     ot::jwt::TokenHash th;
-    std::int64_t       now = (std::int64_t) ngx_time();
+    std::int64_t       now = (std::int64_t) ngx_time(), until;
     ot_token_e         rc = OT_TOKEN_DONE;
 
     v->reason = ot::jwt::Reason::no_token;
@@ -187,12 +190,23 @@ ot_check_token(ngx_http_request_t *r, ot_loc_conf_t *conf, bool may_wait,
     }
 
     hasher = ot_hasher();
-    if (hasher == NULL || !hasher->hash(token, &th)) {
+    if (hasher == NULL) {
         v->reason = ot::jwt::Reason::internal;
         return OT_TOKEN_DONE;
     }
 
-    if (ot_tokens.cache.find(th, j->policy_id, now)) {
+    if (ot_tokens.recent.matches(token, j->policy_id, now)) {
+        v->reason = ot::jwt::Reason::ok;
+        return OT_TOKEN_DONE;
+    }
+
+    if (!hasher->hash(token, &th)) {
+        v->reason = ot::jwt::Reason::internal;
+        return OT_TOKEN_DONE;
+    }
+
+    if (ot_tokens.cache.find(th, j->policy_id, now, &until)) {
+        ot_tokens.recent.set(token, j->policy_id, until);
         v->reason = ot::jwt::Reason::ok;
         return OT_TOKEN_DONE;
     }
@@ -208,8 +222,9 @@ ot_check_token(ngx_http_request_t *r, ot_loc_conf_t *conf, bool may_wait,
     }
 
     if (rc == OT_TOKEN_DONE && v->reason == ot::jwt::Reason::ok) {
-        ot_tokens.cache.put(th, j->policy_id, v->exp + j->policy.leeway,
-                            now);
+        until = v->exp + j->policy.leeway;
+        ot_tokens.cache.put(th, j->policy_id, until, now);
+        ot_tokens.recent.set(token, j->policy_id, until);
     }
 
     return rc;

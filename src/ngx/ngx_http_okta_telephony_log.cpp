@@ -13,8 +13,78 @@ namespace ngx_okta_telephony {
 namespace {
 
 enum ot_var_e : uintptr_t {
-    OT_VAR_OUTCOME, OT_VAR_EVENT_ID, OT_VAR_TXN, OT_VAR_BLOCK
+    OT_VAR_OUTCOME, OT_VAR_EVENT_ID, OT_VAR_TXN, OT_VAR_BLOCK,
+    OT_VAR_CHANNEL, OT_VAR_DETAIL, OT_VAR_8X8_STATUS, OT_VAR_8X8_TIME,
+    OT_VAR_REGION
 };
+
+
+/* $okta_telephony_region: the region a rule found, or libphonenumber's
+   for the validated destination (its metadata is loaded at start when a
+   log format names the variable: ot_variables_init) */
+const char *
+ot_region(ot_ctx_t *ctx)
+{
+    ot::NumberInfo  info;
+
+    if (ctx->region[0] || ctx->e164[0] == '\0' || !ot::number_ready()) {
+        return ctx->region;
+    }
+
+    if (ot::classify_number(ctx->e164, string_view(), &info)
+        == ot::NumberError::none)
+    {
+        ngx_memcpy(ctx->region, info.region.data, info.region.len);
+        ctx->region[info.region.len] = '\0';
+    }
+
+    return ctx->region;
+}
+
+
+/* the numbers, printed into the request pool */
+ngx_int_t
+ot_number_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
+    ngx_uint_t n)
+{
+    u_char  *p = static_cast<u_char *>(ngx_pnalloc(r->pool, NGX_INT_T_LEN));
+
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    v->data = p;
+    v->len = ngx_sprintf(p, "%ui", n) - p;
+    v->valid = 1;
+    v->no_cacheable = 1;
+    v->not_found = 0;
+
+    return NGX_OK;
+}
+
+
+const char *
+ot_variable_text(ot_ctx_t *ctx, uintptr_t data)
+{
+    switch (data) {
+    case OT_VAR_OUTCOME:
+        return ctx->has_outcome ? ot::outcome_name(ctx->outcome) : NULL;
+    case OT_VAR_EVENT_ID:
+        return ctx->event_id;
+    case OT_VAR_BLOCK:
+        return ctx->block;
+    case OT_VAR_CHANNEL:
+        return ctx->masked_to[0] ? ot::channel_name(ctx->channel) : NULL;
+    case OT_VAR_DETAIL:
+        return ctx->detail;
+    case OT_VAR_REGION:
+        return ot_region(ctx);
+    case OT_VAR_TXN:
+        return ctx->txn;
+    default:
+        return NULL;            /* a number, and none here */
+    }
+}
 
 
 /* $okta_telephony_*: read from the main request's ctx. */
@@ -26,20 +96,15 @@ ot_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
     const char  *s = NULL;
 
     if (ctx != NULL) {
-        switch (data) {
-        case OT_VAR_OUTCOME:
-            s = ctx->has_outcome ? ot::outcome_name(ctx->outcome) : NULL;
-            break;
-        case OT_VAR_EVENT_ID:
-            s = ctx->event_id;
-            break;
-        case OT_VAR_BLOCK:
-            s = ctx->block;
-            break;
-        default:
-            s = ctx->txn;
-            break;
+        if (data == OT_VAR_8X8_STATUS && ctx->provider_status) {
+            return ot_number_variable(r, v, ctx->provider_status);
         }
+
+        if (data == OT_VAR_8X8_TIME && ctx->has_provider_ms) {
+            return ot_number_variable(r, v, ctx->provider_ms);
+        }
+
+        s = ot_variable_text(ctx, data);
     }
 
     if (s == NULL || *s == '\0') {
@@ -71,6 +136,21 @@ ngx_http_variable_t  ot_variables[] = {
 
     { ngx_string("okta_telephony_block"), NULL, ot_variable,
       OT_VAR_BLOCK, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("okta_telephony_channel"), NULL, ot_variable,
+      OT_VAR_CHANNEL, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("okta_telephony_detail"), NULL, ot_variable,
+      OT_VAR_DETAIL, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("okta_telephony_8x8_status"), NULL, ot_variable,
+      OT_VAR_8X8_STATUS, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("okta_telephony_8x8_time"), NULL, ot_variable,
+      OT_VAR_8X8_TIME, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("okta_telephony_region"), NULL, ot_variable,
+      OT_VAR_REGION, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
     ngx_http_null_variable
 };
@@ -111,6 +191,12 @@ ot_log_outcome(ot_ctx_t *ctx, ot::Outcome outcome,
             ngx_memcpy(ctx->txn, txn.data(), n);
         }
         ctx->txn[n] = '\0';
+
+        n = detail ? ngx_min(ngx_strlen(detail), sizeof(ctx->detail) - 1)
+                   : 0;
+        ngx_memcpy(ctx->detail, detail, n);
+        ctx->detail[n] = '\0';
+        ctx->provider_status = provider_status;
     }
 
     /* no "while sending to client" on the hook's line */
@@ -148,6 +234,40 @@ ot_add_variables(ngx_conf_t *cf)
 
         var->get_handler = v->get_handler;
         var->data = v->data;
+    }
+
+    return NGX_OK;
+}
+
+
+
+/* postconfiguration: a log format that names $okta_telephony_region needs
+   libphonenumber's metadata, loaded once here (the workers inherit it) */
+ngx_int_t
+ot_variables_init(ngx_conf_t *cf)
+{
+    ngx_http_core_main_conf_t  *cmcf;
+    ngx_http_variable_t        *v;
+    ngx_uint_t                  i;
+    static ngx_str_t            region = ngx_string("okta_telephony_region");
+
+    cmcf = static_cast<ngx_http_core_main_conf_t *>(
+               ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module));
+    v = static_cast<ngx_http_variable_t *>(cmcf->variables.elts);
+
+    for (i = 0; i < cmcf->variables.nelts; i++) {
+        if (v[i].name.len == region.len
+            && ngx_strncasecmp(v[i].name.data, region.data, region.len) == 0)
+        {
+            if (ot::number_init()) {
+                return NGX_OK;
+            }
+
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "$okta_telephony_region: libphonenumber "
+                               "could not be initialised");
+            return NGX_ERROR;
+        }
     }
 
     return NGX_OK;

@@ -39,19 +39,6 @@ ot_block(ot_loc_conf_t *conf)
 }
 
 
-/* Milliseconds since the 8x8 subrequest started. */
-uint64_t
-ot_sub_elapsed(ngx_http_request_t *sr)
-{
-    ngx_time_t      *tp = ngx_timeofday();
-    ngx_msec_int_t   ms;
-
-    ms = (tp->sec - sr->start_sec) * 1000 + (tp->msec - sr->start_msec);
-
-    return ms > 0 ? (uint64_t) ms : 0;
-}
-
-
 /* How long the 8x8 request took, and how it ended. */
 void
 ot_count_reply(ot_ctx_t *ctx, om::CodeClass code, om::ReplyStatus status)
@@ -166,6 +153,7 @@ ot_count_8x8(ot_ctx_t *ctx, const ot::Capture &c, const ot::Judgement &j)
 
     om::classify_reply(c, j, &code, &status);
     ot_count_reply(ctx, code, status);
+    ot_note_reply(ctx, ot::breaker_failure(j.http_status));
 }
 
 
@@ -173,7 +161,12 @@ ot_count_8x8(ot_ctx_t *ctx, const ot::Capture &c, const ot::Judgement &j)
 void
 ot_count_8x8_timeout(ot_ctx_t *ctx)
 {
+    if (ctx->jwks_fetch) {
+        return;                 /* the JWKS fetch is not 8x8's */
+    }
+
     ot_count_reply(ctx, om::CodeClass::none, om::ReplyStatus::timeout);
+    ot_note_reply(ctx, true);
 }
 
 
@@ -292,6 +285,41 @@ ot_copy_block(const om::Block *from, om::Block *to)
 }
 
 
+/* One zone's figures; its fetched keys read under the zone's lock. */
+void
+ot_zone_stat(ot_zone_t *z, string_view name, om::ZoneStat *st)
+{
+    ot_jwks_sh_t  *j;
+    int64_t        now = (int64_t) ngx_time(), oldest = now;
+
+    *st = om::ZoneStat();
+    st->name = name;
+    st->entries = __atomic_load_n(&z->sh->entries, __ATOMIC_RELAXED);
+    st->evictions = __atomic_load_n(&z->sh->evictions, __ATOMIC_RELAXED);
+
+    if (z->sh->jwks == NULL) {
+        return;
+    }
+
+    ot_zone_lock(z);
+
+    for (j = z->sh->jwks; j; j = j->next) {
+        st->jwks_fetches += j->state.fetches;
+        st->jwks_failures += j->state.failures;
+
+        if (j->text != NULL) {
+            st->jwks_documents++;
+            st->jwks_keys += j->keys;
+            oldest = ngx_min(oldest, j->state.fetched_at);
+        }
+    }
+
+    ot_zone_unlock(z, ngx_cycle->log);
+
+    st->jwks_age = now - oldest;
+}
+
+
 /* Every okta_telephony_zone of this configuration: entries, evictions. */
 om::ZoneStat *
 ot_zone_stats(ngx_pool_t *pool, size_t *n)
@@ -329,11 +357,7 @@ ot_zone_stats(ngx_pool_t *pool, size_t *n)
 
             if (pass == 1) {
                 z = static_cast<ot_zone_t *>(shm[i].data);
-                stats[*n].name = ot_sv(shm[i].shm.name);
-                stats[*n].entries = __atomic_load_n(&z->sh->entries,
-                                                    __ATOMIC_RELAXED);
-                stats[*n].evictions = __atomic_load_n(&z->sh->evictions,
-                                                      __ATOMIC_RELAXED);
+                ot_zone_stat(z, ot_sv(shm[i].shm.name), &stats[*n]);
             }
 
             (*n)++;
@@ -352,65 +376,6 @@ ot_zone_stats(ngx_pool_t *pool, size_t *n)
 }
 
 
-/* Sends body with status and content type; 405 says "Allow: GET, HEAD". */
-ngx_int_t
-ot_metrics_send(ngx_http_request_t *r, ngx_uint_t status, const char *type,
-    ot_out_t *body)
-{
-    ngx_int_t         rc;
-    ngx_buf_t        *b;
-    ngx_chain_t       out;
-    ngx_table_elt_t  *h;
-
-    if (body->failed) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    r->headers_out.status = status;
-    r->headers_out.content_length_n = body->len;
-    r->headers_out.content_type.data = (u_char *) type;
-    r->headers_out.content_type.len = ngx_strlen(type);
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-    r->headers_out.content_type_lowcase = NULL;
-
-    h = static_cast<ngx_table_elt_t *>(ngx_list_push(&r->headers_out.headers));
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
-
-    h->hash = 1;
-#if (nginx_version >= 1023000)
-    h->next = NULL;
-#endif
-    if (status == NGX_HTTP_NOT_ALLOWED) {
-        ngx_str_set(&h->key, "Allow");
-        ngx_str_set(&h->value, "GET, HEAD");
-    } else {
-        ngx_str_set(&h->key, "Cache-Control");
-        ngx_str_set(&h->value, "no-store");
-    }
-
-    rc = ngx_http_send_header(r);
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only || body->len == 0) {
-        return rc;
-    }
-
-    b = static_cast<ngx_buf_t *>(ngx_calloc_buf(r->pool));
-    if (b == NULL) {
-        return NGX_ERROR;
-    }
-
-    b->pos = body->data;
-    b->last = body->data + body->len;
-    b->memory = 1;
-    b->last_buf = 1;
-    b->last_in_chain = 1;
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
-}
 
 
 /* The shown zone's counters and every zone's figures, rendered. */
@@ -555,6 +520,67 @@ ot_set_metrics(ngx_conf_t *cf, ngx_command_t *, void *c)
 }
 
 }  // namespace
+
+
+/* Sends body with status and content type; 405 says "Allow: GET, HEAD". */
+ngx_int_t
+ot_metrics_send(ngx_http_request_t *r, ngx_uint_t status, const char *type,
+    ot_out_t *body)
+{
+    ngx_int_t         rc;
+    ngx_buf_t        *b;
+    ngx_chain_t       out;
+    ngx_table_elt_t  *h;
+
+    if (body->failed) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    r->headers_out.status = status;
+    r->headers_out.content_length_n = body->len;
+    r->headers_out.content_type.data = (u_char *) type;
+    r->headers_out.content_type.len = ngx_strlen(type);
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_type_lowcase = NULL;
+
+    h = static_cast<ngx_table_elt_t *>(ngx_list_push(&r->headers_out.headers));
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+#if (nginx_version >= 1023000)
+    h->next = NULL;
+#endif
+    if (status == NGX_HTTP_NOT_ALLOWED) {
+        ngx_str_set(&h->key, "Allow");
+        ngx_str_set(&h->value, "GET, HEAD");
+    } else {
+        ngx_str_set(&h->key, "Cache-Control");
+        ngx_str_set(&h->value, "no-store");
+    }
+
+    rc = ngx_http_send_header(r);
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only || body->len == 0) {
+        return rc;
+    }
+
+    b = static_cast<ngx_buf_t *>(ngx_calloc_buf(r->pool));
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    b->pos = body->data;
+    b->last = body->data + body->len;
+    b->memory = 1;
+    b->last_buf = 1;
+    b->last_in_chain = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}
 
 
 ngx_command_t  ot_metrics_commands[] = {

@@ -34,6 +34,7 @@ constexpr ngx_uint_t  ot_max_commands = 127;
 ngx_command_t  *const  ot_command_tables[] = {
     ot_commands,                           /* directives.cpp */
     ot_metrics_commands,                   /* metrics.cpp */
+    ot_health_commands,                    /* health.cpp */
 };
 
 ngx_command_t  ot_all_commands[ot_max_commands + 1];
@@ -99,7 +100,8 @@ ot_init(ngx_conf_t *cf)
     *h = ot_guard_redirect;
 
     if (ot_check_zone_refs(cf) != NGX_OK
-        || ot_report_locations(cf) != NGX_OK)
+        || ot_report_locations(cf) != NGX_OK
+        || ot_variables_init(cf) != NGX_OK)
     {
         return NGX_ERROR;
     }

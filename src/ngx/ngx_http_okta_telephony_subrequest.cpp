@@ -13,6 +13,31 @@
 
 namespace ngx_okta_telephony {
 
+/* Milliseconds since the 8x8 subrequest started. */
+uint64_t
+ot_sub_elapsed(ngx_http_request_t *sr)
+{
+    ngx_time_t      *tp = ngx_timeofday();
+    ngx_msec_int_t   ms;
+
+    ms = (tp->sec - sr->start_sec) * 1000 + (tp->msec - sr->start_msec);
+
+    return ms > 0 ? (uint64_t) ms : 0;
+}
+
+
+/* $okta_telephony_8x8_time: the 8x8 request's milliseconds, once. */
+void
+ot_note_8x8_time(ot_ctx_t *ctx)
+{
+    if (!ctx->has_provider_ms && ctx->subrequest != NULL && !ctx->jwks_fetch)
+    {
+        ctx->provider_ms = (ngx_msec_t) ot_sub_elapsed(ctx->subrequest);
+        ctx->has_provider_ms = 1;
+    }
+}
+
+
 /* Closes the connection of the module's subrequest still in flight
    (8x8's, or the JWKS fetch). */
 void
@@ -28,6 +53,7 @@ ot_abort_subrequest(ot_ctx_t *ctx)
     ctx->sub_done = 1;
     ctx->sub_rc = NGX_HTTP_GATEWAY_TIME_OUT;
     ot_count_8x8_timeout(ctx);
+    ot_note_8x8_time(ctx);
 
     u = sr->upstream;
     if (u != NULL && u->cleanup != NULL && *u->cleanup != NULL) {
@@ -57,6 +83,7 @@ ot_judge(ot_ctx_t *ctx, ot::Judgement *j)
 
     ot::judge_reply(ctx->channel, c, &af, j);
     ot_count_8x8(ctx, c, *j);
+    ot_note_8x8_time(ctx);
 }
 
 

@@ -9,6 +9,8 @@
 #     and 8x8 got each of them before the reload and answered after it;
 #   - a new hook with secret A gets 401, one with secret B gets SUCCESSFUL;
 #   - the old workers stay until their hooks are answered, then exit;
+#   - the counters in the metrics zone count every hook exactly once,
+#     those the old workers answered after the reload included;
 #   - no [alert], [crit], [emerg], crash, OTP or phone number in the log.
 # 127.0.0.1 only: 2 ports of the first free block of 10 from 28600
 # ($TEST_STRESS_PORT_BASE moves it).
@@ -55,9 +57,15 @@ sub conf_with_secret {
     return nginx_conf(prefix => $prefix, module => $module, workers => 2,
                       http => <<"_EOC_");
     upstream eightbyeight { server 127.0.0.1:$P_8X8 max_fails=0; }
+    okta_telephony_zone okta 1m;
+    okta_telephony_metrics_zone okta;
 
     server {
         listen 127.0.0.1:$P_HOOK;
+
+        location = /metrics {
+            okta_telephony_metrics okta;
+        }
 
         location = /hook {
             okta_telephony;
@@ -221,6 +229,23 @@ for my $w (@old) {
 }
 is(join(' ', sort { $a <=> $b } worker_pids($master)), "@new",
    'the new workers remain');
+
+# ------------------------------------------------------- counters --
+
+# 5 voice and 5 SMS in flight (even i: voice), hook 0 (voice) after the
+# reload, hook 1 refused: counted once each, across the reload
+my $m = roundtrip(connect_hook($P_HOOK), "GET /metrics HTTP/1.1\r\n"
+                  . "Host: x\r\nConnection: close\r\n\r\n", time + 5);
+my %series = map { /^(\S+) (\S+)$/ ? ($1 => $2) : () }
+             split /\n/, $m->{body} // '';
+is(join(' ', map { $series{$_} // '-' }
+        'okta_telephony_hooks_total{channel="voice",outcome="SUCCESSFUL"}',
+        'okta_telephony_hooks_total{channel="sms",outcome="SUCCESSFUL"}',
+        'okta_telephony_auth_failures_total{reason="wrong_secret"}',
+        'okta_telephony_8x8_responses_total{channel="voice",code="2xx",status="accepted"}',
+        'okta_telephony_8x8_duration_seconds_count{channel="sms"}'),
+   '6 5 1 6 5', 'the metrics zone counted every hook once, across the reload '
+   . 'and both generations of workers') or diag($m->{body} // $m->{error});
 
 # ------------------------------------------------------------- log --
 

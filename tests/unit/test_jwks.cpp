@@ -216,6 +216,42 @@ START_TEST(cache_entries)
 END_TEST
 
 
+START_TEST(recent_token)
+{
+    static RecentToken t;   /* zeroed: none */
+    std::string a(850, 'x');
+    a[0] = 'e';
+    ck_assert(!t.matches(a, 1, now));
+    ck_assert(!t.matches("", 1, now));
+    t.set(a, 1, now + 100);
+    ck_assert(t.matches(a, 1, now));
+    ck_assert(t.matches(a, 1, now + 99));
+    ck_assert(!t.matches(a, 1, now + 100));          /* until is exclusive */
+    ck_assert(!t.matches(a, 2, now));                /* another policy */
+    for (std::size_t i : {std::size_t(0), std::size_t(7), std::size_t(8),
+                          std::size_t(423), std::size_t(848),
+                          std::size_t(849)}) {
+        std::string b = a;
+        b[i] ^= 1;                                   /* one bit anywhere */
+        ck_assert_msg(!t.matches(b, 1, now), "byte %zu", i);
+    }
+    ck_assert(!t.matches(a.substr(0, 849), 1, now)); /* a prefix */
+    ck_assert(!t.matches(a + "x", 1, now));
+    /* too long to keep: forgets the one it had */
+    t.set(std::string(token_max + 1, 'y'), 1, now + 100);
+    ck_assert(!t.matches(a, 1, now));
+    t.set(std::string(token_max, 'y'), 1, now + 100);
+    ck_assert(t.matches(std::string(token_max, 'y'), 1, now));
+    t.set("", 1, now + 100);
+    ck_assert(!t.matches("", 1, now));
+
+    const unsigned char p[] = "0123456789abcdefg", q[] = "0123456789abcdefh";
+    ck_assert(same_bytes(p, q, 16));
+    ck_assert(!same_bytes(p, q, 17));
+    ck_assert(same_bytes(p, q, 0));
+}
+END_TEST
+
 Suite *jwks_suite()
 {
     Suite *s = suite_create("jwks");
@@ -228,6 +264,7 @@ Suite *jwks_suite()
     tcase_add_test(tc, base64url_strict);
     tcase_add_test(tc, hash_sha256);
     tcase_add_test(tc, cache_entries);
+    tcase_add_test(tc, recent_token);
     suite_add_tcase(s, tc);
     return s;
 }

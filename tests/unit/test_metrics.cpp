@@ -438,6 +438,106 @@ START_TEST(json_allocator)
 }
 END_TEST
 
+START_TEST(health_rules)
+{
+    static Block b;
+    block_init(&b);
+    const std::int64_t now = 1800000000, window = 60;
+    const std::size_t sms = 0, voice = 1;
+
+    Health h = health_of(b, now, window);          /* nothing sent yet */
+    ck_assert(h.up);
+    ck_assert(!h.channel[sms].down && h.channel[sms].age == -1);
+    ck_assert(h.channel[sms].last == LastReply::none);
+
+    b.last_reply[sms] = static_cast<std::uint64_t>(LastReply::ok);
+    b.last_reply_at[sms] = now - 5;
+    h = health_of(b, now, window);
+    ck_assert(h.up && h.channel[sms].age == 5);
+
+    /* a failed voice reply: down within the window, up after it */
+    b.last_reply[voice] = static_cast<std::uint64_t>(LastReply::failed);
+    b.last_reply_at[voice] = now - 59;
+    h = health_of(b, now, window);
+    ck_assert(!h.up && h.channel[voice].down && !h.channel[sms].down);
+    h = health_of(b, now + 1, window);
+    ck_assert(h.up && !h.channel[voice].down);
+
+    /* an open breaker: down, even after an accepted reply */
+    b.last_reply[voice] = static_cast<std::uint64_t>(LastReply::ok);
+    b.last_reply_at[voice] = now - 1;
+    b.breaker_open[voice] = 1;
+    h = health_of(b, now, window);
+    ck_assert(!h.up && h.channel[voice].down && h.channel[voice].breaker_open);
+
+    /* a clock that went back: age 0, never negative */
+    b.last_reply_at[voice] = now + 100;
+    h = health_of(b, now, window);
+    ck_assert(h.channel[voice].age == 0 && h.channel[voice].down);
+
+    /* an unknown value in the block reads as none */
+    b.last_reply[sms] = 77;
+    h = health_of(b, now, window);
+    ck_assert(h.channel[sms].last == LastReply::none);
+
+    StrSink out;
+    b.last_reply[sms] = static_cast<std::uint64_t>(LastReply::ok);
+    b.last_reply_at[voice] = now - 3;
+    ck_assert(render_health(health_of(b, now, window), nullptr, out.sink()));
+    ck_assert_str_eq(out.s.c_str(),
+        "{\"status\":\"down\","
+        "\"sms\":{\"state\":\"up\",\"breaker\":\"closed\","
+        "\"last_8x8\":\"ok\",\"last_8x8_age\":5},"
+        "\"voice\":{\"state\":\"down\",\"breaker\":\"open\","
+        "\"last_8x8\":\"ok\",\"last_8x8_age\":3}}");
+
+    StrSink none;
+    block_init(&b);
+    ck_assert(render_health(health_of(b, now, window), nullptr, none.sink()));
+    ck_assert_str_eq(none.s.c_str(),
+        "{\"status\":\"up\","
+        "\"sms\":{\"state\":\"up\",\"breaker\":\"closed\","
+        "\"last_8x8\":\"none\"},"
+        "\"voice\":{\"state\":\"up\",\"breaker\":\"closed\","
+        "\"last_8x8\":\"none\"}}");
+}
+END_TEST
+
+START_TEST(jwks_families)
+{
+    static Block b;
+    block_init(&b);
+    ZoneStat z[2] = {};
+    z[0].name = "plain";
+    z[1].name = "keys";
+    std::string t = text_of(Snapshot{&b, z, 2});
+    ck_assert(t.find("okta_telephony_jwks") == std::string::npos);
+
+    z[1].jwks_documents = 1;
+    z[1].jwks_keys = 2;
+    z[1].jwks_age = 42;
+    z[1].jwks_fetches = 3;
+    z[1].jwks_failures = 1;
+    t = text_of(Snapshot{&b, z, 2});
+    auto series = text_series(t);
+    ck_assert_str_eq(series["okta_telephony_jwks_keys{zone=\"keys\"}"].c_str(), "2");
+    ck_assert_str_eq(series["okta_telephony_jwks_age_seconds{zone=\"keys\"}"].c_str(), "42");
+    ck_assert_str_eq(series["okta_telephony_jwks_fetches_total{zone=\"keys\"}"].c_str(), "3");
+    ck_assert_str_eq(series["okta_telephony_jwks_fetch_failures_total{zone=\"keys\"}"].c_str(), "1");
+    ck_assert(series.find("okta_telephony_jwks_keys{zone=\"plain\"}") == series.end());
+    ck_assert(t.find("# TYPE okta_telephony_jwks_age_seconds gauge\n") != std::string::npos);
+
+    /* a clock that went back shows 0, never a huge unsigned age */
+    z[1].jwks_age = -5;
+    series = text_series(text_of(Snapshot{&b, z, 2}));
+    ck_assert_str_eq(series["okta_telephony_jwks_age_seconds{zone=\"keys\"}"].c_str(), "0");
+
+    /* the JSON has the same numbers */
+    std::string j = json_of(Snapshot{&b, z, 2});
+    ck_assert(j.find("\"okta_telephony_jwks_keys\":[{\"zone\":\"keys\",\"value\":2}]") != std::string::npos);
+}
+END_TEST
+
 Suite *metrics_suite()
 {
     Suite *s = suite_create("metrics");
@@ -451,6 +551,8 @@ Suite *metrics_suite()
     tcase_add_test(tc, text_escapes_zone_names);
     tcase_add_test(tc, json_same_numbers);
     tcase_add_test(tc, json_allocator);
+    tcase_add_test(tc, health_rules);
+    tcase_add_test(tc, jwks_families);
     suite_add_tcase(s, tc);
     return s;
 }
