@@ -4,18 +4,20 @@
 # nginx runs as in production: daemon on, master + 2 workers. Four clients
 # send hooks one after another (voice and SMS, a connection each) to a Perl
 # 8x8 stand-in that answers 8x8's CREATED / QUEUED JSON 150 ms after each
-# request, so hooks are in flight at every step. Meanwhile the module's file
-# is replaced by a new one (a new inode, as `install` does), then:
+# request, so hooks are in flight at every step. Before each USR2 the
+# module's file is replaced by a new one (a new inode, as `install` does).
 #   USR2 to the master: a new master (the same nginx binary) starts with the
 #        new .so and its own 2 workers, the old pid file becomes
 #        nginx.pid.oldbin;
 #   WINCH to the old master: its workers finish their hooks and exit;
 #   QUIT to the old master: it exits, the new master stays.
-# Then: every hook sent got HTTP 200 with Okta's SUCCESSFUL action JSON and
-# 8x8's id (sent = answered), 8x8 got each of them once, the old workers
-# answered before the USR2 and the new ones after it, the new workers have
-# the new .so mapped and the old ones had the old one, and the error log
-# has no [alert], [crit], [emerg], crash, OTP or phone number.
+# Then once more, rolled back after WINCH: HUP to the old master starts its
+# workers again (with the .so it still has mapped), QUIT to the newer one.
+# Checked: every hook sent got HTTP 200 with Okta's SUCCESSFUL action JSON
+# and 8x8's id (sent = answered), 8x8 got each of them once, between the
+# steps only the workers that should answer did (and did), each generation
+# of workers has the .so it should mapped, and the error log has no
+# [alert], [crit], [emerg], crash, OTP or phone number.
 # 127.0.0.1 only: 2 ports of the first free block of 10 from 28600
 # ($TEST_STRESS_PORT_BASE moves it).
 use strict;
@@ -233,30 +235,16 @@ for my $n (1 .. $CLIENTS) {
 
 # --------------------------------------------------------- upgrade --
 
-sleep 1;
+# a new build of the module, installed as `install` does (a new file);
+# returns its inode
+sub install_so {
+    File::Copy::copy($module, "$so.new") or die "copy $module: $!";
+    rename "$so.new", $so or die "rename $so: $!";
+    return (stat $so)[1];
+}
 
-# the new build of the module, installed as `install` does (a new file)
-File::Copy::copy($module, "$so.new") or die "copy $module: $!";
-rename "$so.new", $so or die "rename $so: $!";
-my $new_inode = (stat $so)[1];
-
-my $t_usr2 = time;
-kill 'USR2', $old;
-my $new = wait_for(10, sub {
-    my $m = pid_in($pidfile);
-    return $m && $m != $old && alive($m) && (() = worker_pids($m)) == 2
-        && -e "$pidfile.oldbin" ? $m : undef;
-});
-ok($new, 'USR2: a new master with 2 workers, the old pid file is nginx.pid.oldbin')
-    or diag(read_file("$prefix/logs/error.log"));
-$masters{$new} = 1 if $new;
-my @new_workers = $new ? worker_pids($new) : ();
-is(pid_in("$pidfile.oldbin"), $old, 'nginx.pid.oldbin names the old master');
-my $t_new = time;
-diag(sprintf('new master %s, workers %s, up %.0f ms after USR2',
-             $new // '-', "@new_workers", ($t_new - $t_usr2) * 1000));
-
-# which .so each generation has mapped
+# which .so a process has mapped: "new:INODE" (the file now at $so) or
+# "old:INODE" (a file replaced since)
 sub maps_of {
     my ($pid) = @_;
     my ($line) = grep { /\Q$so\E/ } split /\n/, read_file("/proc/$pid/maps");
@@ -264,27 +252,55 @@ sub maps_of {
     my $inode = (split ' ', $line)[4];
     return $line =~ /\(deleted\)\s*$/ ? "old:$inode" : "new:$inode";
 }
-my @old_maps = map { maps_of($_) } @old_workers;
-my @new_maps = map { maps_of($_) } @new_workers;
-is(join(' ', @new_maps), join(' ', ("new:$new_inode") x 2),
+
+# USR2 to $master: returns the new master once it runs 2 workers and the
+# old pid file is nginx.pid.oldbin
+sub usr2 {
+    my ($master, $what) = @_;
+    my $t = time;
+    kill 'USR2', $master;
+    my $m = wait_for(10, sub {
+        my $p = pid_in($pidfile);
+        return $p && $p != $master && alive($p) && (() = worker_pids($p)) == 2
+            && (pid_in("$pidfile.oldbin") // 0) == $master ? $p : undef;
+    });
+    ok($m, "$what: a new master with 2 workers, nginx.pid.oldbin names the "
+       . 'old one') or diag(read_file("$prefix/logs/error.log"));
+    die "no new master\n" unless $m;
+    $masters{$m} = 1;
+    diag(sprintf('%s: master %d, workers %s, up %.0f ms after USR2', $what, $m,
+                 join(' ', worker_pids($m)), (time - $t) * 1000));
+    return $m;
+}
+
+my %at;                      # when each step was done
+sleep 1;
+
+# USR2, WINCH, QUIT: the upgrade
+my $inode1 = install_so();
+$at{usr2} = time;
+my $new = usr2($old, 'USR2');
+my @new_workers = worker_pids($new);
+is(join(' ', map { maps_of($_) } @new_workers), "new:$inode1 new:$inode1",
    'the new workers have the new .so mapped');
+my @old_maps = map { maps_of($_) } @old_workers;
 ok(@old_maps == 2 && !grep({ !/^old:/ } @old_maps),
-   'the old workers still have the old one (deleted from the disk)')
+   'the old workers still have the old one (replaced on disk)')
     or diag("@old_maps");
 
 sleep 1;
 
-my $t_winch = time;
+$at{winch} = time;
 kill 'WINCH', $old;
 ok(wait_for(10, sub { !grep { alive($_) } @old_workers }),
    'WINCH: the old workers exited');
-my $t_old_gone = time;
+$at{old_gone} = time;
 is(scalar(() = worker_pids($old)), 0, 'the old master has no worker left');
-ok(alive($old), 'the old master is still there (a rollback would be HUP to it)');
+ok(alive($old), 'the old master is still there');
 
 sleep 0.7;
 
-my $t_quit = time;
+$at{quit} = time;
 kill 'QUIT', $old;
 ok(wait_for(10, sub { !alive($old) }), 'QUIT: the old master exited');
 delete $masters{$old} unless alive($old);
@@ -293,8 +309,47 @@ is(pid_in($pidfile), $new, 'nginx.pid names the new master');
 
 sleep 0.7;
 
+# USR2, WINCH, then rolled back: HUP to the old master starts workers again
+# (with the .so it has mapped), QUIT to the new one
+my $inode2 = install_so();
+$at{usr2_b} = time;
+my $newer = usr2($new, 'USR2 again');
+my @newer_workers = worker_pids($newer);
+is(join(' ', map { maps_of($_) } @newer_workers), "new:$inode2 new:$inode2",
+   'its workers have the third .so mapped');
+
+sleep 0.7;
+
+$at{winch_b} = time;
+kill 'WINCH', $new;
+ok(wait_for(10, sub { !grep { alive($_) } @new_workers }),
+   'WINCH: the workers of the first upgrade exited');
+$at{new_gone} = time;
+
+sleep 0.5;
+
+$at{hup} = time;
+kill 'HUP', $new;
+my $back = wait_for(10, sub { my @w = worker_pids($new); @w == 2 ? \@w : undef });
+ok($back, 'rollback: HUP to the old master starts 2 workers again');
+my @back_workers = $back ? @$back : ();
+is(join(' ', map { maps_of($_) } @back_workers), "old:$inode1 old:$inode1",
+   'they have the .so of the first upgrade mapped (replaced on disk since)');
+
+sleep 0.5;
+
+$at{quit_b} = time;
+kill 'QUIT', $newer;
+ok(wait_for(10, sub { !alive($newer) && !grep { alive($_) } @newer_workers }),
+   'QUIT to the new master: it and its workers exited');
+$at{newer_gone} = time;
+delete $masters{$newer} unless alive($newer);
+ok(wait_for(5, sub { (pid_in($pidfile) // 0) == $new && !-e "$pidfile.oldbin" }),
+   'nginx.pid names the rolled-back master again, nginx.pid.oldbin is gone');
+
+sleep 0.5;
+
 write_file($stop_file, '');
-my $t_stop = time;
 for my $pid (@clients) {
     my $until = time + 10;
     while (waitpid($pid, WNOHANG) != $pid && time < $until) {
@@ -302,8 +357,8 @@ for my $pid (@clients) {
     }
     delete $Children{$pid};
 }
-is(join(' ', sort { $a <=> $b } worker_pids($new)), "@new_workers",
-   'the new workers remain');
+is(join(' ', sort { $a <=> $b } worker_pids($new)), join(' ', sort { $a <=> $b } @back_workers),
+   'the rolled-back master runs the restarted workers');
 
 # ------------------------------------------------------------ hooks --
 
@@ -318,31 +373,47 @@ my @bad = grep { $_->{why} ne 'ok' } @hooks;
 my $sent = @hooks;
 is($sent - @bad, $sent, "every hook sent was answered with Okta's SUCCESSFUL "
    . "action JSON and 8x8's id ($sent sent)")
-    or diag(join "\n", map { sprintf '%.3f s after USR2: %s', $_->{sent} - $t_usr2,
-                                     $_->{why} } @bad[0 .. ($#bad > 9 ? 9 : $#bad)]);
+    or diag(join "\n", map { sprintf '%.3f s after the first USR2: %s',
+                                     $_->{sent} - $at{usr2}, $_->{why} }
+                           @bad[0 .. ($#bad > 9 ? 9 : $#bad)]);
 my @got = split /\n/, read_file($received);
 is(scalar @got, $sent, 'the 8x8 stand-in got each hook once');
 
-my %is_old = map { $_ => 1 } @old_workers;
-my %is_new = map { $_ => 1 } @new_workers;
-my @other = grep { !$is_old{ $_->{worker} } && !$is_new{ $_->{worker} } } @hooks;
-is(scalar @other, 0, 'each answer came from an old or a new worker');
-my $count = sub {
-    my ($from, $to, $gen) = @_;
-    return scalar grep { $_->{sent} >= $from && $_->{sent} < $to
-                         && $gen->{ $_->{worker} } } @hooks;
-};
-my %any = (%is_old, %is_new);
-my @phase = ($count->(0, $t_usr2, \%any), $count->($t_usr2, $t_winch, \%any),
-             $count->($t_winch, $t_quit, \%any), $count->($t_quit, 9e9, \%any));
-ok(!grep({ $_ == 0 } @phase), 'hooks were answered before USR2, with two '
-   . 'masters, after WINCH and after QUIT (' . join('/', @phase) . ')');
-is($count->(0, $t_usr2, \%is_new), 0, 'before USR2 only old workers answered');
-# (with two masters, which generation takes a connection is the kernel's
-# choice: the counts are in the summary below)
-is($count->($t_winch, 9e9, \%is_old), 0, 'after WINCH only new workers answered');
-my @late_old = grep { $is_old{ $_->{worker} } && $_->{done} > $t_old_gone } @hooks;
-is(scalar @late_old, 0, 'no answer from an old worker after they exited');
+# the four generations of workers
+my %gen;
+$gen{$_} = 'old' for @old_workers;
+$gen{$_} = 'new' for @new_workers;
+$gen{$_} = 'newer' for @newer_workers;
+$gen{$_} = 'rolled-back' for @back_workers;
+my @other = grep { !$gen{ $_->{worker} } } @hooks;
+is(scalar @other, 0, 'each answer came from one of the four generations of '
+   . 'workers') or diag(join ' ', map { $_->{worker} } @other);
+# hooks sent from $from to $to (keys of %at), by generation
+sub by_gen {
+    my ($from, $to) = @_;
+    my ($f, $t) = ($from ? $at{$from} : 0, $to ? $at{$to} : 9e9);
+    my %n;
+    $n{ $gen{ $_->{worker} } || '?' }++
+        for grep { $_->{sent} >= $f && $_->{sent} < $t } @hooks;
+    return \%n;
+}
+sub gens { my ($n) = @_; join(', ', map { "$_ $n->{$_}" } sort keys %$n) || 'none' }
+my @steps = ([undef, 'usr2', 'before USR2', 'old'],
+             ['old_gone', 'quit', 'after WINCH', 'new'],
+             ['quit', 'usr2_b', 'after QUIT', 'new'],
+             ['new_gone', 'hup', 'after the second WINCH', 'newer'],
+             ['newer_gone', undef, 'after the rollback', 'rolled-back']);
+for my $s (@steps) {
+    my ($from, $to, $name, $want) = @$s;
+    my $n = by_gen($from, $to);
+    is(gens($n), $want . ' ' . ($n->{$want} || 0), "$name only the $want "
+       . 'workers answered') or diag(gens($n));
+    ok(($n->{$want} || 0) > 0, "... and they answered some ($n->{$want})");
+}
+# with two masters, which generation takes a connection is the kernel's
+# choice: those counts are only reported
+my @both = (by_gen('usr2', 'winch'), by_gen('usr2_b', 'winch_b'),
+            by_gen('hup', 'quit_b'));
 
 # ------------------------------------------------------------- log --
 
@@ -350,18 +421,17 @@ my $log = read_file("$prefix/logs/error.log");
 my @badlog = bad_log_lines($log);
 is(scalar @badlog, 0, 'no [alert], [crit], [emerg] or crashed worker in the error log')
     or diag(join "\n", @badlog);
-like($log, qr/\[notice\] $new#\d+: okta_telephony module \S+ \(revision \S+\), built for nginx [\d.]+/,
-     'the new master logged the module\'s version at start');
+for my $m ($new, $newer) {
+    like($log, qr/\[notice\] $m#\d+: okta_telephony module \S+ \(revision \S+\), built for nginx [\d.]+/,
+         "the new master $m logged the module's version at start");
+}
 my $lines = () = $log =~ /okta telephony: event=\S+ .* outcome=SUCCESSFUL 8x8_status=200 /g;
 is($lines, $sent, 'one log line per hook');
 my @seen = grep { index($log, $_) >= 0 } private_values();
 is("@seen", '', 'no OTP, phone number, secret or API key in the error log');
 
-diag(sprintf('%d hooks by %d clients: %d before USR2, %d with two masters '
-             . '(old workers %d, new %d), %d after WINCH, %d after QUIT; '
-             . 'wall time %.1f s', $sent, $CLIENTS, @phase[0, 1],
-             $count->($t_usr2, $t_winch, \%is_old),
-             $count->($t_usr2, $t_winch, \%is_new), @phase[2, 3],
-             time - $started));
+diag(sprintf('%d hooks by %d clients; with two masters: %s (USR2), %s '
+             . '(USR2 again), %s (rollback); wall time %.1f s', $sent,
+             $CLIENTS, (map { gens($_) } @both), time - $started));
 
 done_testing();
