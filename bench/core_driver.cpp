@@ -41,10 +41,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <string>
 #include <string_view>
 
 #include "abuse.hpp"
+#include "jwt.hpp"
 #include "number.hpp"
 #include "telephony.hpp"
 
@@ -402,6 +404,51 @@ void free(void *p)
 
 }  // extern "C"
 
+namespace {
+
+/* "jwt": a fresh OAuth 2.0 token's check (split, header, key, RSA,
+   claims), n times over the keys of $CORE_DRIVER_JWKS, the token in
+   $CORE_DRIVER_TOKEN (files); what the module does once per token. */
+int verify_tokens(long n)
+{
+    const char *jp = std::getenv("CORE_DRIVER_JWKS");
+    const char *tp = std::getenv("CORE_DRIVER_TOKEN");
+    if (jp == nullptr || tp == nullptr) {
+        std::fprintf(stderr, "jwt: set CORE_DRIVER_JWKS and "
+                     "CORE_DRIVER_TOKEN\n");
+        return 2;
+    }
+    std::string jwks = slurp(jp), token = slurp(tp);
+    while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) {
+        token.pop_back();
+    }
+    static unsigned char arena[64 * 1024];
+    Pool pool{ arena, sizeof(arena), 0, 0, 0 };
+    yajl_alloc_funcs af = { yj_malloc, yj_realloc, yj_free, &pool };
+
+    ot::jwt::KeySet keys;
+    ot::jwt::JwksReport report{};
+    if (!ot::jwt::parse_jwks(jwks, &keys, &report, nullptr)) {
+        std::fprintf(stderr, "jwt: %s\n", report.error);
+        return 1;
+    }
+    std::string_view aud[] = { "api://okta-telephony" };
+    std::string_view cid[] = { "0oa1a2b3c4d5" };
+    ot::jwt::Policy p{ "https://acme.okta.com/oauth2/aus1a2b3c4", aud, 1,
+                       cid, 1, "okta.telephony", 120 };
+    ot::jwt::Verdict v{};
+    ot::jwt::Reason r = ot::jwt::Reason::internal;
+    for (long i = 0; i < n; i++) {
+        pool.used = 0;
+        r = ot::jwt::verify(token, keys, p, std::time(nullptr), &v, &af);
+    }
+    std::printf("stage=jwt tokens=%ld reason=%s\n", n,
+                ot::jwt::reason_name(r));
+    return r == ot::jwt::Reason::ok ? 0 : 1;
+}
+
+}  // namespace
+
 int main(int argc, char **argv)
 {
     long n = argc > 1 ? std::strtol(argv[1], nullptr, 10) : 1;
@@ -410,6 +457,9 @@ int main(int argc, char **argv)
     const char *reply_path = argc > 3 ? argv[3]
                            : "tests/samples/8x8-voice-created.json";
     const char *stage_name = argc > 4 ? argv[4] : "answer";
+    if (std::strcmp(stage_name, "jwt") == 0) {
+        return verify_tokens(n);
+    }
     static const char *const stages[] = { "parse", "validate", "body",
                                           "reply", "answer", "classify",
                                           "rules" };
@@ -421,7 +471,7 @@ int main(int argc, char **argv)
     }
     if (n < 1 || stage < 0) {
         std::fprintf(stderr, "usage: core_driver [N>=1] [hook] [reply] "
-                     "[parse|validate|body|reply|answer|classify|rules]\n");
+                     "[parse|validate|body|reply|answer|classify|rules|jwt]\n");
         return 2;
     }
     bool rules = stage >= st_classify;

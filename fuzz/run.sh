@@ -2,11 +2,13 @@
 # Build and run the libFuzzer targets of the core, one after the other.
 #
 #   fuzz/run.sh [seconds] [target...]   seconds per target (default 60);
-#                             targets: hook reply abuse jwt (default: all)
+#                             targets: hook reply abuse jwt events (default:
+#                             all)
 #
 # Targets: fuzz_hook (Okta hook bodies), fuzz_reply (8x8 reply bodies),
 # fuzz_abuse (rates, rule lists, destinations, limit and breaker state),
-# fuzz_jwt (bearer tokens, JOSE headers, claims, JWKS documents).
+# fuzz_jwt (bearer tokens, JOSE headers, claims, JWKS documents),
+# fuzz_events (8x8's delivery receipts and voice session summaries).
 # Binaries, seed and working corpora, logs and crash files go to
 # build/fuzz/. Exits non-zero if any target crashed; the crash file's path
 # is printed. Called by `./build.sh fuzz [seconds]`.
@@ -17,7 +19,7 @@ cd "$top" || exit 2
 out="$top/build/fuzz"
 secs=${1:-60}
 shift $(( $# > 0 ? 1 : 0 ))
-wanted=" ${*:-hook reply abuse jwt} "
+wanted=" ${*:-hook reply abuse jwt events} "
 
 say() { printf '==> %s\n' "$*"; }
 die() { printf 'fuzz/run.sh: %s\n' "$*" >&2; exit 2; }
@@ -28,8 +30,8 @@ esac
 [ "$secs" -gt 0 ] || die "seconds must be > 0"
 for t in $wanted; do
     case "$t" in
-        hook|reply|abuse|jwt) ;;
-        *) die "unknown target '$t' (hook, reply, abuse or jwt)" ;;
+        hook|reply|abuse|jwt|events) ;;
+        *) die "unknown target '$t' (hook, reply, abuse, jwt or events)" ;;
     esac
 done
 
@@ -131,7 +133,7 @@ mkdir -p "$out"
 # which core was fuzzed: the sources change under other hands
 say "core sources: $(cat src/core/*.hpp src/core/*.cpp | sha256sum | cut -c1-16)" \
     "(newest: $(find src/core -type f -printf '%T@ %p\n' | sort -n | tail -1 | cut -d' ' -f2))"
-for t in hook reply abuse jwt; do
+for t in hook reply abuse jwt events; do
     [[ $wanted == *" $t "* ]] && build_target "fuzz_$t"
 done
 
@@ -140,8 +142,10 @@ hook_samples=()
 reply_samples=()
 abuse_samples=()
 jwt_samples=()
+events_samples=()
 for f in tests/samples/*; do
     case "$(basename "$f")" in
+        8x8-event-*) events_samples+=("$f") ;;
         8x8-*) reply_samples+=("$f") ;;
         *)     hook_samples+=("$f") ;;
     esac
@@ -153,6 +157,7 @@ for f in tests/corpus/*; do
         reply-*) reply_samples+=("$f") ;;
         abuse-*) abuse_samples+=("$f") ;;
         jwt-*)   jwt_samples+=("$f") ;;
+        event-*) events_samples+=("$f") ;;
         *)       hook_samples+=("$f"); reply_samples+=("$f") ;;
     esac
 done
@@ -160,6 +165,7 @@ seed_dir hook "${hook_samples[@]}"
 seed_dir reply "${reply_samples[@]}"
 seed_dir abuse "${abuse_samples[@]}"
 seed_dir jwt "${jwt_samples[@]}"
+seed_dir events "${events_samples[@]}"
 shopt -u nullglob
 
 # one after the other: the cores are shared
@@ -167,6 +173,7 @@ shopt -u nullglob
 [[ $wanted == *" reply "* ]] && run_target fuzz_reply reply 2048
 [[ $wanted == *" abuse "* ]] && run_target fuzz_abuse abuse 1300
 [[ $wanted == *" jwt "* ]] && run_target fuzz_jwt jwt 9000
+[[ $wanted == *" events "* ]] && run_target fuzz_events events 8192
 
 say "summary"
 printf '  %s\n' "${summary[@]}"

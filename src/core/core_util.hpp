@@ -81,6 +81,151 @@ inline yajl_gen gen_open(const yajl_alloc_funcs *af, Sink out)
     return g;
 }
 
+/*
+ * A yajl_gen whose output is gathered in a buffer and passed to the Sink
+ * in pieces of up to 1 KB. yajl prints a quote, a colon or a comma and
+ * each string's text as separate calls, four or five per string; the Sink
+ * then sees one call per piece. finish() passes on what is left.
+ */
+class BatchedGen {
+public:
+    BatchedGen(const yajl_alloc_funcs *af, Sink out) : out_(out), n_(0)
+    {
+        /* yajl_gen_alloc takes a non-const pointer but only copies it */
+        g_ = yajl_gen_alloc(const_cast<yajl_alloc_funcs *>(af));
+        if (g_ != nullptr
+            && (!yajl_gen_config(g_, yajl_gen_print_callback, put, this)
+                || !yajl_gen_config(g_, yajl_gen_validate_utf8, 1)))
+        {
+            yajl_gen_free(g_);
+            g_ = nullptr;
+        }
+    }
+    ~BatchedGen()
+    {
+        if (g_ != nullptr) {
+            yajl_gen_free(g_);
+        }
+    }
+    BatchedGen(const BatchedGen &) = delete;
+    BatchedGen &operator=(const BatchedGen &) = delete;
+
+    yajl_gen get() const { return g_; }
+
+    /* ok: the document is complete; false if it is not, or the generator
+       could not be made */
+    bool finish(bool ok)
+    {
+        if (!ok || g_ == nullptr) {
+            return false;
+        }
+        flush();
+        return true;
+    }
+
+private:
+    static void put(void *ctx, const char *s, std::size_t n)
+    {
+        BatchedGen *b = static_cast<BatchedGen *>(ctx);
+        if (n > sizeof(b->buf_) - b->n_) {
+            b->flush();
+            if (n > sizeof(b->buf_)) {
+                b->out_.write(b->out_.ctx, s, n);
+                return;
+            }
+        }
+        char *d = b->buf_ + b->n_;
+        /* most pieces are a quote, a colon or a short key: copies of a
+           fixed size, which the compiler makes a move or two */
+        switch (n) {
+        case 1:
+            d[0] = s[0];
+            break;
+        case 2:
+            std::memcpy(d, s, 2);
+            break;
+        case 3:
+            std::memcpy(d, s, 3);
+            break;
+        case 4:
+            std::memcpy(d, s, 4);
+            break;
+        default:
+            std::memcpy(d, s, n);
+            break;
+        }
+        b->n_ += n;
+    }
+    void flush()
+    {
+        if (n_ > 0) {
+            out_.write(out_.ctx, buf_, n_);
+            n_ = 0;
+        }
+    }
+
+    yajl_gen     g_;
+    Sink         out_;
+    std::size_t  n_;
+    char         buf_[1024];
+};
+
+/* Decimal text of v into out (at least 21 bytes); returns its length.
+   For the few numbers on a hook's path, without snprintf's cost. */
+inline std::size_t format_int(long long v, char *out)
+{
+    char tmp[20];
+    std::size_t n = 0;
+    unsigned long long u = v < 0 ? 0ULL - static_cast<unsigned long long>(v)
+                                 : static_cast<unsigned long long>(v);
+    do {
+        tmp[n++] = static_cast<char>('0' + u % 10);
+        u /= 10;
+    } while (u != 0);
+    std::size_t len = 0;
+    if (v < 0) {
+        out[len++] = '-';
+    }
+    while (n > 0) {
+        out[len++] = tmp[--n];
+    }
+    return len;
+}
+
+/* Text appended to a fixed buffer and cut at its end, NUL-terminated;
+   total() is what the whole text would take, as snprintf's result. */
+class Appender {
+public:
+    Appender(char *buf, std::size_t cap) : buf_(buf), cap_(cap), n_(0)
+    {
+        if (cap_ > 0) {
+            buf_[0] = '\0';
+        }
+    }
+    Appender &operator<<(std::string_view s)
+    {
+        if (n_ + 1 < cap_) {
+            std::size_t room = cap_ - 1 - n_;
+            std::size_t k = s.size() < room ? s.size() : room;
+            std::memcpy(buf_ + n_, s.data(), k);
+            buf_[n_ + k] = '\0';
+        }
+        n_ += s.size();
+        return *this;
+    }
+    Appender &operator<<(long long v)
+    {
+        char t[24];
+        return *this << std::string_view(t, format_int(v, t));
+    }
+    std::size_t total() const { return n_; }
+
+private:
+    char        *buf_;
+    std::size_t  cap_;
+    std::size_t  n_;
+};
+
 /* Generator calls chained with &=: once one fails the JSON is void. */
 struct Gen {
     yajl_gen g;
@@ -112,7 +257,10 @@ struct Gen {
     }
     void integer(long long v)
     {
-        ok = ok && yajl_gen_integer(g, v) == yajl_gen_status_ok;
+        /* yajl_gen_integer formats with sprintf */
+        char t[24];
+        std::size_t n = format_int(v, t);
+        ok = ok && yajl_gen_number(g, t, n) == yajl_gen_status_ok;
     }
     void number(std::string_view s)
     {

@@ -150,11 +150,8 @@ bool build_voice_request(const Hook &h, const VoiceConfig &c,
         return false;
     }
 
-    yajl_gen yg = detail::gen_open(af, out);
-    if (yg == nullptr) {
-        return false;
-    }
-    Gen g{yg, true};
+    detail::BatchedGen bg(af, out);
+    Gen g{bg.get(), bg.get() != nullptr};
     g.map_open();
     g.kv_opt("validUntil", h.valid_until.view());
     g.key("callflow");
@@ -188,8 +185,7 @@ bool build_voice_request(const Hook &h, const VoiceConfig &c,
 
     g.array_close();
     g.map_close();
-    yajl_gen_free(yg);
-    return g.ok;
+    return bg.finish(g.ok);
 }
 
 bool build_sms_request(const Hook &h, const SmsConfig &c,
@@ -207,11 +203,8 @@ bool build_sms_request(const Hook &h, const SmsConfig &c,
         text = std::string_view(buf, tn);
     }
 
-    yajl_gen yg = detail::gen_open(af, out);
-    if (yg == nullptr) {
-        return false;
-    }
-    Gen g{yg, true};
+    detail::BatchedGen bg(af, out);
+    Gen g{bg.get(), bg.get() != nullptr};
     g.map_open();
     g.kv("destination", h.e164.view());
     g.kv("text", text);
@@ -220,8 +213,7 @@ bool build_sms_request(const Hook &h, const SmsConfig &c,
     g.kv_opt("clientIp", h.client_ip.view());
     g.kv_opt("expiry", h.valid_until.view());
     g.map_close();
-    yajl_gen_free(yg);
-    return g.ok;
+    return bg.finish(g.ok);
 }
 
 

@@ -25,11 +25,8 @@ bool build_okta_action(Status s, std::string_view provider,
                        std::string_view metadata,
                        const yajl_alloc_funcs *af, Sink out)
 {
-    yajl_gen yg = detail::gen_open(af, out);
-    if (yg == nullptr) {
-        return false;
-    }
-    Gen g{yg, true};
+    detail::BatchedGen bg(af, out);
+    Gen g{bg.get(), bg.get() != nullptr};
     g.map_open();
     g.key("commands");
     g.array_open();
@@ -47,18 +44,14 @@ bool build_okta_action(Status s, std::string_view provider,
     g.map_close();
     g.array_close();
     g.map_close();
-    yajl_gen_free(yg);
-    return g.ok;
+    return bg.finish(g.ok);
 }
 
 bool build_okta_error(std::string_view summary, const FieldError *cause,
                       const yajl_alloc_funcs *af, Sink out)
 {
-    yajl_gen yg = detail::gen_open(af, out);
-    if (yg == nullptr) {
-        return false;
-    }
-    Gen g{yg, true};
+    detail::BatchedGen bg(af, out);
+    Gen g{bg.get(), bg.get() != nullptr};
     g.map_open();
     g.key("error");
     g.map_open();
@@ -85,8 +78,7 @@ bool build_okta_error(std::string_view summary, const FieldError *cause,
     }
     g.map_close();
     g.map_close();
-    yajl_gen_free(yg);
-    return g.ok;
+    return bg.finish(g.ok);
 }
 
 Status decide(Channel ch, int http_status, const ProviderReply &r,
@@ -97,24 +89,23 @@ Status decide(Channel ch, int http_status, const ProviderReply &r,
         return s;
     }
 
-    const char *name = channel_name(ch);
-    int n;
+    detail::Appender a(meta, cap);
+    a << "8x8 " << channel_name(ch) << " HTTP " << http_status;
     if (!r.json) {
-        n = std::snprintf(meta, cap, "8x8 %s HTTP %d: reply is not 8x8 JSON",
-                          name, http_status);
+        a << ": reply is not 8x8 JSON";
     } else {
-        const char *msg = r.message.empty()
-                          ? (r.accepted ? "accepted" : "not accepted")
-                          : r.message.data;
-        n = std::snprintf(meta, cap, "8x8 %s HTTP %d%s%s: %s", name,
-                          http_status, r.code.empty() ? "" : " ",
-                          r.code.data, msg);
+        if (!r.code.empty()) {
+            a << " " << r.code.view();
+        }
+        a << ": " << (r.message.empty()
+                      ? std::string_view(r.accepted ? "accepted"
+                                                    : "not accepted")
+                      : r.message.view());
     }
+    std::size_t n = a.total();
 
     /* a cut must not split a UTF-8 sequence: the text goes into JSON */
-    if (n < 0) {
-        meta[0] = '\0';
-    } else if (static_cast<std::size_t>(n) >= cap && cap > 1) {
+    if (n >= cap && cap > 1) {
         std::size_t len = cap - 1, i = len - 1;
         auto u = [&](std::size_t k) {
             return static_cast<unsigned char>(meta[k]);

@@ -10,6 +10,10 @@
  *     -> answer (Okta's answer, errors) + log (line, variables)
  *   pool: the request-pool sink and yajl allocators used by all of them.
  *
+ * 8x8's delivery receipts and session summaries have a content handler of
+ * their own (events), which shares auth's header lookup, answer's JSON
+ * sender, zone's entries and the metrics block.
+ *
  * Every decision is the core's (src/core); these files convert between
  * nginx and the core. Everything here has hidden visibility: the module
  * object is the only symbol the .so exports besides nginx's tables.
@@ -25,10 +29,13 @@
 
 #include "abuse.hpp"
 #include "conf_values.hpp"
+#include "events.hpp"
 #include "jwt.hpp"
 #include "metrics.hpp"
 #include "outcome.hpp"
 #include "telephony.hpp"
+
+#include "ngx_http_okta_telephony_zone.h"
 
 
 extern "C" {
@@ -52,67 +59,6 @@ enum ot_mode_e : ngx_uint_t {
     OT_MODE_ASYNC
 };
 
-
-/* ---------------------------------------------------------------- zone -- */
-
-/* An okta_telephony_zone's shared part (in the slab pool). */
-struct ot_zone_sh_t {
-    ngx_rbtree_t        rbtree;
-    ngx_rbtree_node_t   sentinel;
-    ngx_queue_t         queue;           /* LRU: most recently used first */
-    ot::BreakerState    breaker[2];      /* by ot::Channel */
-    uint64_t            entries;
-    uint64_t            evictions;
-    struct ot_jwks_sh_t *jwks;           /* fetched key documents */
-    ot::metrics::Block *metrics;         /* the counters (metrics.cpp) */
-};
-
-/* A fetched JWKS kept for all workers (okta_telephony_jwks_zone): one per
-   key location, never evicted; its text is re-allocated per document. */
-struct ot_jwks_sh_t {
-    ot_jwks_sh_t           *next;
-    ot::jwt::JwksFetchState state;
-    u_char                 *text;        /* the last document that parsed */
-    size_t                  len;
-    size_t                  keys;        /* its usable keys */
-    u_char                  uri_len;
-    u_char                  uri[255];
-};
-
-/* One entry: the rbtree node first, then the payload (a WindowState or a
-   DedupeRecord), then the key. */
-struct ot_entry_t {
-    ngx_rbtree_node_t   node;            /* key: CRC32 of the key */
-    ngx_queue_t         queue;
-    uint64_t            expire_ms;       /* counts nothing after this */
-    uint16_t            key_offset;
-    u_char              key_len;
-    u_char              pad[5];
-    union {
-        ot::WindowState   window;
-        ot::DedupeRecord  dedupe;
-    }                   payload;
-};
-
-static_assert(sizeof(void *) != 8 || offsetof(ot_entry_t, payload) == 72,
-              "the entry header the README's zone sizing counts");
-
-/* A zone in this cycle (shm_zone->data); sh and shpool are shared. */
-struct ot_zone_t {
-    ngx_shm_zone_t     *shm_zone;
-    ngx_slab_pool_t    *shpool;
-    ot_zone_sh_t       *sh;
-    ngx_msec_t          warned_at;       /* this worker's last "full" warn */
-    unsigned            evicted:1;       /* in the locked section */
-};
-
-/* A zone=NAME seen in a directive, checked once the file is read. */
-struct ot_zone_ref_t {
-    ngx_shm_zone_t     *zone;
-    ngx_str_t           directive;
-    u_char             *file;
-    ngx_uint_t          line;
-};
 
 /* A source of fetched keys: an okta_telephony_jwks_location and the zone
    its JWKS is kept in for all workers. */
@@ -206,6 +152,16 @@ struct ot_metrics_conf_t {
 };
 
 
+/* okta_telephony_8x8_events and its secret file */
+struct ot_events_conf_t {
+    ngx_flag_t          enable;
+    ngx_array_t        *secrets;         /* of string_view: the
+                                            Authorization values */
+    u_char             *file;            /* where the location was set */
+    ngx_uint_t          line;
+};
+
+
 struct ot_loc_conf_t {
     ngx_flag_t          enable;
     ngx_flag_t          server_hook;     /* server level: a location of
@@ -244,6 +200,7 @@ struct ot_loc_conf_t {
     ot_abuse_conf_t     abuse;
     ot_jwt_conf_t       jwt;
     ot_metrics_conf_t   metrics;
+    ot_events_conf_t    events;
 
     /* derived in merge, read on every hook */
     ot::Status          timeout_answer;
@@ -496,6 +453,7 @@ ot_entry_t *ot_zone_entry(ot_zone_t *z, string_view key, size_t payload,
 void ot_zone_remove(ot_zone_t *z, ot_entry_t *e);
 void ot_zone_lock(ot_zone_t *z);
 void ot_zone_unlock(ot_zone_t *z, ngx_log_t *log);
+ot::metrics::ZoneStat *ot_zone_stats(ngx_pool_t *pool, size_t *n);
 
 /* metrics.cpp: counting (a few atomic adds, no lock), the block's
    allocation, the directives and the /metrics content handler */
@@ -530,6 +488,8 @@ ngx_int_t ot_answer_error(ot_ctx_t *ctx, ot::Outcome outcome,
 ngx_int_t ot_send_error(ngx_http_request_t *r, ngx_uint_t status,
     const char *summary, const ot::FieldError *cause);
 ngx_int_t ot_finish_error(ngx_http_request_t *r, ngx_int_t rc);
+ngx_int_t ot_send_json(ngx_http_request_t *r, ngx_uint_t status,
+    ot_out_t *body);
 
 /* log.cpp */
 void ot_log_outcome(ot_ctx_t *ctx, ot::Outcome outcome,
@@ -537,6 +497,13 @@ void ot_log_outcome(ot_ctx_t *ctx, ot::Outcome outcome,
 ngx_msec_int_t ot_elapsed(ngx_http_request_t *r);
 ngx_int_t ot_add_variables(ngx_conf_t *cf);
 ngx_int_t ot_variables_init(ngx_conf_t *cf);
+
+
+/* events.cpp: 8x8's delivery receipts and session summaries */
+extern ngx_command_t  ot_events_commands[];
+void ot_events_create_conf(ot_events_conf_t *ev);
+char *ot_events_merge_conf(ngx_conf_t *cf, ot_loc_conf_t *conf,
+    ot_loc_conf_t *prev);
 
 
 /* ---------------------------------------------------------- directives -- */

@@ -10,11 +10,9 @@
 
 namespace ngx_okta_telephony {
 
-namespace {
-
 /* Sends a JSON body with status; 405 also gets "Allow: POST". */
 ngx_int_t
-ot_send(ngx_http_request_t *r, ngx_uint_t status, ot_out_t *body)
+ot_send_json(ngx_http_request_t *r, ngx_uint_t status, ot_out_t *body)
 {
     ngx_int_t     rc;
     ngx_buf_t    *b;
@@ -68,6 +66,8 @@ ot_send(ngx_http_request_t *r, ngx_uint_t status, ot_out_t *body)
 }
 
 
+namespace {
+
 ngx_int_t
 ot_send_action(ngx_http_request_t *r, ot::Status s, string_view provider,
     string_view transaction_id, string_view metadata)
@@ -81,7 +81,7 @@ ot_send_action(ngx_http_request_t *r, ot::Status s, string_view provider,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ot_send(r, NGX_HTTP_OK, &out);
+    return ot_send_json(r, NGX_HTTP_OK, &out);
 }
 
 }  // namespace
@@ -99,7 +99,7 @@ ot_send_error(ngx_http_request_t *r, ngx_uint_t status, const char *summary,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ot_send(r, status, &out);
+    return ot_send_json(r, status, &out);
 }
 
 

@@ -139,6 +139,7 @@ ot_create_loc_conf(ngx_conf_t *cf)
     conf->log_level = NGX_CONF_UNSET_UINT;
     ot_abuse_create_conf(&conf->abuse);
     ot_jwt_create_conf(&conf->jwt);
+    ot_events_create_conf(&conf->events);
 
     return conf;
 }
@@ -204,7 +205,8 @@ ot_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     }
 
     if (ot_jwt_merge_conf(cf, conf, prev) != NGX_CONF_OK
-        || ot_health_merge(cf, conf) != NGX_CONF_OK)
+        || ot_health_merge(cf, conf) != NGX_CONF_OK
+        || ot_events_merge_conf(cf, conf, prev) != NGX_CONF_OK)
     {
         return static_cast<char *>(NGX_CONF_ERROR);
     }

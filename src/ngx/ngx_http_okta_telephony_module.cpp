@@ -34,6 +34,7 @@ constexpr ngx_uint_t  ot_max_commands = 127;
 ngx_command_t  *const  ot_command_tables[] = {
     ot_commands,                           /* directives.cpp */
     ot_metrics_commands,                   /* metrics.cpp */
+    ot_events_commands,                    /* events.cpp */
     ot_health_commands,                    /* health.cpp */
 };
 

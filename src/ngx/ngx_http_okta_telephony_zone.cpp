@@ -417,4 +417,99 @@ ot_zone_unlock(ot_zone_t *z, ngx_log_t *log)
     }
 }
 
+
+/* ------------------------------------------------------------ figures -- */
+
+namespace om = ot::metrics;
+
+/* One zone's figures; its fetched keys read under the zone's lock. */
+static void
+ot_zone_stat(ot_zone_t *z, string_view name, om::ZoneStat *st)
+{
+    ot_jwks_sh_t  *j;
+    int64_t        now = (int64_t) ngx_time(), oldest = now;
+
+    *st = om::ZoneStat();
+    st->name = name;
+    st->entries = __atomic_load_n(&z->sh->entries, __ATOMIC_RELAXED);
+    st->evictions = __atomic_load_n(&z->sh->evictions, __ATOMIC_RELAXED);
+
+    if (z->sh->jwks == NULL) {
+        return;
+    }
+
+    ot_zone_lock(z);
+
+    for (j = z->sh->jwks; j; j = j->next) {
+        st->jwks_fetches += j->state.fetches;
+        st->jwks_failures += j->state.failures;
+
+        if (j->text != NULL) {
+            st->jwks_documents++;
+            st->jwks_keys += j->keys;
+            oldest = ngx_min(oldest, j->state.fetched_at);
+        }
+    }
+
+    ot_zone_unlock(z, ngx_cycle->log);
+
+    st->jwks_age = now - oldest;
+}
+
+
+/* Every okta_telephony_zone of this configuration: entries, evictions. */
+om::ZoneStat *
+ot_zone_stats(ngx_pool_t *pool, size_t *n)
+{
+    ngx_list_part_t  *part;
+    ngx_shm_zone_t   *shm;
+    om::ZoneStat     *stats;
+    ot_zone_t        *z;
+    ngx_uint_t        i, pass;
+
+    stats = NULL;
+
+    /* pass 0 counts, pass 1 fills */
+    for (pass = 0; pass < 2; pass++) {
+        *n = 0;
+        part = &const_cast<ngx_cycle_t *>(ngx_cycle)->shared_memory.part;
+        shm = static_cast<ngx_shm_zone_t *>(part->elts);
+
+        for (i = 0; /* void */; i++) {
+
+            if (i >= part->nelts) {
+                if (part->next == NULL) {
+                    break;
+                }
+                part = part->next;
+                shm = static_cast<ngx_shm_zone_t *>(part->elts);
+                i = 0;
+            }
+
+            if (shm[i].tag != &ngx_http_okta_telephony_module
+                || shm[i].data == NULL)
+            {
+                continue;
+            }
+
+            if (pass == 1) {
+                z = static_cast<ot_zone_t *>(shm[i].data);
+                ot_zone_stat(z, ot_sv(shm[i].shm.name), &stats[*n]);
+            }
+
+            (*n)++;
+        }
+
+        if (pass == 0) {
+            stats = static_cast<om::ZoneStat *>(
+                        ngx_palloc(pool, (*n + 1) * sizeof(om::ZoneStat)));
+            if (stats == NULL) {
+                return NULL;
+            }
+        }
+    }
+
+    return stats;
+}
+
 }  // namespace ngx_okta_telephony

@@ -22,6 +22,7 @@ int main()
     srunner_add_suite(sr, utf8_suite());
     srunner_add_suite(sr, jwks_cache_suite());
     srunner_add_suite(sr, metrics_suite());
+    srunner_add_suite(sr, events_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);

@@ -1,5 +1,6 @@
 /* Replays fuzzer regression inputs: nothing may crash or leak. */
 
+#include "events.hpp"
 #include "jwt.hpp"
 #include "test_util.hpp"
 
@@ -44,6 +45,16 @@ START_TEST(replay_corpus)
             (void) jwt::parse_header(rest, &h, nullptr);
             (void) jwt::parse_claims(rest, pol, &c, nullptr);
             ck_assert(set.usable() <= set.size());
+        }
+        {
+            namespace ev = oktatel::events;
+            ev::RawEvent re;
+            ev::EventParser p(&re);
+            if (p.feed(body.data(), body.size()) && p.finish()) {
+                ev::Event e;
+                const char *why = nullptr;
+                (void) ev::read_event(re, &e, &why);
+            }
         }
         for (int status : { 200, 400 }) {
             ProviderReply v = parse_voice_reply(status, body.data(),

@@ -1,7 +1,9 @@
 /* Okta answers, decide(), secret comparison. */
 
 #include <cstring>
+#include <string>
 
+#include "core_util.hpp"
 #include "test_util.hpp"
 
 using namespace oktatel;
@@ -183,6 +185,40 @@ START_TEST(decide_bounded)
 }
 END_TEST
 
+START_TEST(fixed_formatting)
+{
+    char t[24];
+    const struct { long long v; const char *text; } nums[] = {
+        { 0, "0" }, { 7, "7" }, { 200, "200" }, { -1017, "-1017" },
+        { 9223372036854775807LL, "9223372036854775807" },
+        { -9223372036854775807LL - 1, "-9223372036854775808" },
+    };
+    for (const auto &c : nums) {
+        std::size_t n = oktatel::detail::format_int(c.v, t);
+        std::string got(t, n);
+        ck_assert_str_eq(got.c_str(), c.text);
+    }
+
+    char buf[8];
+    oktatel::detail::Appender a(buf, sizeof(buf));
+    a << "HTTP " << 422LL;
+    ck_assert_str_eq(buf, "HTTP 42");            /* cut, NUL-terminated */
+    ck_assert_uint_eq(a.total(), 8);             /* as snprintf counts */
+    a << "more";
+    ck_assert_str_eq(buf, "HTTP 42");
+    ck_assert_uint_eq(a.total(), 12);
+
+    char one[1];
+    oktatel::detail::Appender b(one, 1);
+    b << "x";
+    ck_assert_str_eq(one, "");
+    oktatel::detail::Appender z(nullptr, 0);     /* no room at all */
+    z << "x" << 5LL;
+    ck_assert_uint_eq(z.total(), 2);
+}
+END_TEST
+
+
 START_TEST(secrets)
 {
     ck_assert(secret_equal("s3cr3t-value", "s3cr3t-value"));
@@ -228,6 +264,7 @@ Suite *okta_suite()
     tcase_add_test(tc, decide_bounded);
     suite_add_tcase(s, tc);
     tc = tcase_create("secret");
+    tcase_add_test(tc, fixed_formatting);
     tcase_add_test(tc, secrets);
     suite_add_tcase(s, tc);
     return s;

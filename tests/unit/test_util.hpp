@@ -26,6 +26,7 @@ Suite *jwks_suite();
 Suite *utf8_suite();
 Suite *jwks_cache_suite();
 Suite *metrics_suite();
+Suite *events_suite();
 
 namespace testutil {
 
