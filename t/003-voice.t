@@ -4,7 +4,7 @@ use Test::Nginx::Socket 'no_plan';
 
 BEGIN { require "./t/lib-okta.pl"; }
 
-our $VoiceBody = '{"validUntil":"' . $::Expires . '","callflow":['
+our $VoiceBody = '{"validUntil":"' . $::Expires . '","clientRequestId":"uS5871kJThSsU8qlA1LTcg","callflow":['
   . '{"action":"makeCall","params":{"source":"+6512341234","destination":"+6598765432"}},'
   . '{"action":"say","params":{"text":"Your verification code is 4, 8, 2, 9, 1, 3.",'
   . '"voiceProfile":"en-US-Jenny","repetition":2,"speed":0.8}},'
@@ -52,9 +52,9 @@ qr/\[notice\] .*okta telephony: event=uS5871kJThSsU8qlA1LTcg type=mfa-verificati
 "Authorization: $::Secret"
 --- tcp_listen: $TEST_NGINX_RAND_PORT_1
 --- tcp_query eval
-::any_order(::eight_request('voice', '{"validUntil":"' . $::Expires . '","callflow":[{"action":"makeCall","params":{"source":"+6512341234","destination":"+33612345678"}},{"action":"say","params":{"text":"Votre code est 9, 0, 2, 1, 0.","voiceProfile":"fr-FR-DeniseNeural","repetition":2,"speed":0.8}},{"action":"hangup"}]}'))
+::any_order(::eight_request('voice', '{"validUntil":"' . $::Expires . '","clientRequestId":"aB2871kJThSsU8qlA1LTxx","callflow":[{"action":"makeCall","params":{"source":"+6512341234","destination":"+33612345678"}},{"action":"say","params":{"text":"Votre code est 9, 0, 2, 1, 0.","voiceProfile":"fr-FR-DeniseNeural","repetition":2,"speed":0.8}},{"action":"hangup"}]}'))
 --- tcp_query_len eval
-length(::eight_request('voice', '{"validUntil":"' . $::Expires . '","callflow":[{"action":"makeCall","params":{"source":"+6512341234","destination":"+33612345678"}},{"action":"say","params":{"text":"Votre code est 9, 0, 2, 1, 0.","voiceProfile":"fr-FR-DeniseNeural","repetition":2,"speed":0.8}},{"action":"hangup"}]}'))
+length(::eight_request('voice', '{"validUntil":"' . $::Expires . '","clientRequestId":"aB2871kJThSsU8qlA1LTxx","callflow":[{"action":"makeCall","params":{"source":"+6512341234","destination":"+33612345678"}},{"action":"say","params":{"text":"Votre code est 9, 0, 2, 1, 0.","voiceProfile":"fr-FR-DeniseNeural","repetition":2,"speed":0.8}},{"action":"hangup"}]}'))
 --- tcp_reply eval
 ::eight_reply(200, $::VoiceCreated)
 --- response_body eval
@@ -72,9 +72,9 @@ length(::eight_request('voice', '{"validUntil":"' . $::Expires . '","callflow":[
 "Authorization: $::Secret"
 --- tcp_listen: $TEST_NGINX_RAND_PORT_1
 --- tcp_query eval
-::any_order(::eight_request('voice', '{"validUntil":"' . $::Expires . '","callflow":[{"action":"makeCall","params":{"source":"+6512341234","destination":"+33612345678"}},{"action":"say","params":{"text":"Code 9, 0, 2, 1, 0","voiceProfile":"fr-FR-DeniseNeural","repetition":3,"speed":1.25}},{"action":"hangup"}]}'))
+::any_order(::eight_request('voice', '{"validUntil":"' . $::Expires . '","clientRequestId":"aB2871kJThSsU8qlA1LTxx","callflow":[{"action":"makeCall","params":{"source":"+6512341234","destination":"+33612345678"}},{"action":"say","params":{"text":"Code 9, 0, 2, 1, 0","voiceProfile":"fr-FR-DeniseNeural","repetition":3,"speed":1.25}},{"action":"hangup"}]}'))
 --- tcp_query_len eval
-length(::eight_request('voice', '{"validUntil":"' . $::Expires . '","callflow":[{"action":"makeCall","params":{"source":"+6512341234","destination":"+33612345678"}},{"action":"say","params":{"text":"Code 9, 0, 2, 1, 0","voiceProfile":"fr-FR-DeniseNeural","repetition":3,"speed":1.25}},{"action":"hangup"}]}'))
+length(::eight_request('voice', '{"validUntil":"' . $::Expires . '","clientRequestId":"aB2871kJThSsU8qlA1LTxx","callflow":[{"action":"makeCall","params":{"source":"+6512341234","destination":"+33612345678"}},{"action":"say","params":{"text":"Code 9, 0, 2, 1, 0","voiceProfile":"fr-FR-DeniseNeural","repetition":3,"speed":1.25}},{"action":"hangup"}]}'))
 --- tcp_reply eval
 ::eight_reply(200, $::VoiceCreated)
 --- response_body eval
@@ -92,9 +92,9 @@ length(::eight_request('voice', '{"validUntil":"' . $::Expires . '","callflow":[
 "Authorization: $::Secret"
 --- tcp_listen: $TEST_NGINX_RAND_PORT_1
 --- tcp_query eval
-::any_order(::eight_request('voice', '{"validUntil":"' . $::Expires . '","callflow":[{"action":"makeCall","params":{"source":"+6512341234","destination":"+447700900123"}},{"action":"say","params":{"text":"Your verification code is 1, 1, 8, 8, 2, 2.","voiceProfile":"en-US-Jenny","repetition":2,"speed":0.8}},{"action":"hangup"}]}'))
+::any_order(::eight_request('voice', '{"validUntil":"' . $::Expires . '","clientRequestId":"eF4871kJThSsU8qlA1LTzz","callflow":[{"action":"makeCall","params":{"source":"+6512341234","destination":"+447700900123"}},{"action":"say","params":{"text":"Your verification code is 1, 1, 8, 8, 2, 2.","voiceProfile":"en-US-Jenny","repetition":2,"speed":0.8}},{"action":"hangup"}]}'))
 --- tcp_query_len eval
-length(::eight_request('voice', '{"validUntil":"' . $::Expires . '","callflow":[{"action":"makeCall","params":{"source":"+6512341234","destination":"+447700900123"}},{"action":"say","params":{"text":"Your verification code is 1, 1, 8, 8, 2, 2.","voiceProfile":"en-US-Jenny","repetition":2,"speed":0.8}},{"action":"hangup"}]}'))
+length(::eight_request('voice', '{"validUntil":"' . $::Expires . '","clientRequestId":"eF4871kJThSsU8qlA1LTzz","callflow":[{"action":"makeCall","params":{"source":"+6512341234","destination":"+447700900123"}},{"action":"say","params":{"text":"Your verification code is 1, 1, 8, 8, 2, 2.","voiceProfile":"en-US-Jenny","repetition":2,"speed":0.8}},{"action":"hangup"}]}'))
 --- tcp_reply eval
 ::eight_reply(200, $::VoiceCreated)
 --- response_body eval

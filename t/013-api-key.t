@@ -15,7 +15,7 @@ $ENV{TEST_NGINX_TWO_FILE}   = put('two', "$Key\nsecond-key-0123456789\n");
 $ENV{TEST_NGINX_SPACE_FILE} = put('space', "Bearer $Key\n");
 $ENV{TEST_NGINX_MISSING_FILE} = "$dir/does-not-exist";
 
-our $VoiceBody = '{"validUntil":"' . $::Expires . '","callflow":['
+our $VoiceBody = '{"validUntil":"' . $::Expires . '","clientRequestId":"uS5871kJThSsU8qlA1LTcg","callflow":['
   . '{"action":"makeCall","params":{"source":"+6512341234","destination":"+6598765432"}},'
   . '{"action":"say","params":{"text":"Your verification code is 4, 8, 2, 9, 1, 3.",'
   . '"voiceProfile":"en-US-Jenny","repetition":2,"speed":0.8}},'

@@ -37,7 +37,7 @@ our $Tampered = do {
 # exp 60 s ago: inside the default 120 s leeway
 our $Leeway = ::token($K1, ::claims(exp => time() - 60));
 
-our $VoiceBody = '{"validUntil":"' . $::Expires . '","callflow":['
+our $VoiceBody = '{"validUntil":"' . $::Expires . '","clientRequestId":"uS5871kJThSsU8qlA1LTcg","callflow":['
   . '{"action":"makeCall","params":{"source":"+6512341234","destination":"+6598765432"}},'
   . '{"action":"say","params":{"text":"Your verification code is 4, 8, 2, 9, 1, 3.",'
   . '"voiceProfile":"en-US-Jenny","repetition":2,"speed":0.8}},'

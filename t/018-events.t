@@ -122,7 +122,7 @@ qr/^(?:okta telephony: 8x8 event channel=sms state=delivered event=cD3871kJThSsU
  'okta_telephony_deliveries_total{channel="sms",state="undelivered"} 1')]
 --- grep_error_log eval: qr/8x8 event channel=\S+ state=\S+ event=\S+ 8x8_id=\S+ to=\S+ error=\S+ detail=\S+ counted=[a-z-]+/
 --- grep_error_log_out eval
-qr/^(?:\Q8x8 event channel=voice state=completed event=- 8x8_id=3c7e9a12-0b4d-11ef-9a61-2f8d0c4b7e15 to=+12*******43 error=- detail=- counted=yes\E
+qr/^(?:\Q8x8 event channel=voice state=completed event=uS5871kJThSsU8qlA1LTcg 8x8_id=3c7e9a12-0b4d-11ef-9a61-2f8d0c4b7e15 to=+12*******43 error=- detail=- counted=yes\E
   |\Q8x8 event channel=voice state=error event=- 8x8_id=7d1f0e34-0b4e-11ef-8c22-4b9a7e6d1f03 to=+14*******71 error=-2007 detail=- counted=yes\E
   |\Q8x8 event channel=sms state=undelivered event=gH5871kJThSsU8qlA1LTpp 8x8_id=8a41d0c2-6e5f-4b3a-a2d7-3c9e1f0b5d22 to=+14*******71 error=16 detail=rejected_by_operator counted=yes\E
   )\n$|^$/x

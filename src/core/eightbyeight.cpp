@@ -154,6 +154,11 @@ bool build_voice_request(const Hook &h, const VoiceConfig &c,
     Gen g{bg.get(), bg.get() != nullptr};
     g.map_open();
     g.kv_opt("validUntil", h.valid_until.view());
+    /* echoed in 8x8's session summary (okta_telephony_8x8_events), which
+       then names the hook; 8x8 takes up to 50 characters */
+    if (h.event_id.len <= voice_client_request_id_max) {
+        g.kv_opt("clientRequestId", h.event_id.view());
+    }
     g.key("callflow");
     g.array_open();
 

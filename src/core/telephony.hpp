@@ -289,8 +289,12 @@ struct SmsConfig {
 /*
  * The JSON bodies sent to 8x8, built field by field with yajl_gen. Only
  * validated Hook fields and configuration reach them. false: yajl failed
- * or a template could not be rendered.
+ * or a template could not be rendered. Okta's eventId goes with both: as
+ * the SMS's clientMessageId, and as the call's clientRequestId when it
+ * fits 8x8's 50 characters (8x8 echoes both in its delivery webhooks).
  */
+constexpr std::size_t voice_client_request_id_max = 50;
+
 bool build_voice_request(const Hook &h, const VoiceConfig &c,
                          const yajl_alloc_funcs *af, Sink out);
 bool build_sms_request(const Hook &h, const SmsConfig &c,

@@ -194,7 +194,9 @@ ot_log_outcome(ot_ctx_t *ctx, ot::Outcome outcome,
 
         n = detail ? ngx_min(ngx_strlen(detail), sizeof(ctx->detail) - 1)
                    : 0;
-        ngx_memcpy(ctx->detail, detail, n);
+        if (n) {
+            ngx_memcpy(ctx->detail, detail, n);
+        }
         ctx->detail[n] = '\0';
         ctx->provider_status = provider_status;
     }

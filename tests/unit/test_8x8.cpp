@@ -146,7 +146,8 @@ START_TEST(voice_samples)
 {
     VoiceConfig c = voice_config();
     sv_eq(voice_body(hook_of(sample("voice-mfa-verification.json")), c),
-          R"({"validUntil":"2026-11-28T10:05:00.000Z","callflow":[)"
+          R"({"validUntil":"2026-11-28T10:05:00.000Z","clientRequestId":"uS5871kJThSsU8qlA1LTcg",)"
+          R"("callflow":[)"
           R"({"action":"makeCall","params":{"source":"+6512341234",)"
           R"("destination":"+6598765432"}},{"action":"say","params":)"
           R"({"text":"Your verification code is 4, 8, 2, 9, 1, 3.",)"
@@ -154,7 +155,8 @@ START_TEST(voice_samples)
           R"({"action":"hangup"}]})");
     /* fr-fr is not configured: the default language */
     sv_eq(voice_body(hook_of(sample("voice-pre-enrollment-fr.json")), c),
-          R"({"validUntil":"2026-11-28T10:05:00.000Z","callflow":[)"
+          R"({"validUntil":"2026-11-28T10:05:00.000Z","clientRequestId":"aB2871kJThSsU8qlA1LTxx",)"
+          R"("callflow":[)"
           R"({"action":"makeCall","params":{"source":"+6512341234",)"
           R"("destination":"+33612345678"}},{"action":"say","params":)"
           R"({"text":"Your verification code is 9, 0, 2, 1, 0.",)"
@@ -162,7 +164,8 @@ START_TEST(voice_samples)
           R"({"action":"hangup"}]})");
     sv_eq(voice_body(hook_of(sample("voice-account-unlock-legacy-call.json")),
                      c),
-          R"({"validUntil":"2026-11-28T10:05:00.000Z","callflow":[)"
+          R"({"validUntil":"2026-11-28T10:05:00.000Z","clientRequestId":"eF4871kJThSsU8qlA1LTzz",)"
+          R"("callflow":[)"
           R"({"action":"makeCall","params":{"source":"+6512341234",)"
           R"("destination":"+447700900123"}},{"action":"say","params":)"
           R"({"text":"Your code is 1, 1, 8, 8, 2, 2. Again: 1, 1, 8, 8, 2, 2.",)"
@@ -184,7 +187,8 @@ START_TEST(voice_variants)
     c.speed = "1";
     c.repetition = 3;
     sv_eq(voice_body(hook_of(body), c),
-          R"({"callflow":[{"action":"makeCall","params":)"
+          R"({"clientRequestId":"aB2871kJThSsU8qlA1LTxx",)"
+          R"("callflow":[{"action":"makeCall","params":)"
           R"({"source":"+6512341234","destination":"+33612345678"}},)"
           R"({"action":"say","params":{"text":"Ihr Code lautet 9, 0, 2, 1, 0.",)"
           R"("voiceProfile":"de-DE-KatjaNeural","repetition":3,"speed":1}},)"
@@ -201,6 +205,17 @@ START_TEST(voice_variants)
     out = voice_body(h, c);
     ck_assert(out.find("Seu c\xc3\xb3" "digo: 9, 0, 2, 1, 0.")
               != std::string::npos);
+
+    /* Okta's eventId as 8x8's clientRequestId: up to its 50 characters */
+    std::string id50(50, 'a'), id51(51, 'b');
+    out = voice_body(hook_of(replace(base, "aB2871kJThSsU8qlA1LTxx", id50)),
+                     voice_config());
+    ck_assert(out.find("\"clientRequestId\":\"" + id50 + "\",")
+              != std::string::npos);
+    out = voice_body(hook_of(replace(base, "aB2871kJThSsU8qlA1LTxx", id51)),
+                     voice_config());
+    ck_assert(!out.empty());
+    ck_assert(out.find("clientRequestId") == std::string::npos);
 
     /* the speed goes out verbatim, so it must look like a number */
     StrSink s;
@@ -314,7 +329,8 @@ START_TEST(hostile_strings_escaped)
     vc.nlanguages = 1;
     vc.caller_id = "\"+1\"";
     out = voice_body(h, vc);
-    ck_assert_uint_eq(json_object_size(out), 2);
+    /* validUntil, clientRequestId, callflow */
+    ck_assert_uint_eq(json_object_size(out), 3);
     ck_assert(out.find(R"("text":"\"}]}7, 3, 1, 4, 5, 5\\")") != std::string::npos);
 
     /* and hostile event ids never get this far */

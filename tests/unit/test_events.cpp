@@ -111,7 +111,8 @@ START_TEST(voice_completed_sample)
     ck_assert(e.state == State::completed);
     sv_eq(e.provider_id.view(), "3c7e9a12-0b4d-11ef-9a61-2f8d0c4b7e15");
     sv_eq(e.e164.view(), "+12025550143");
-    sv_eq(e.event_id.view(), "");
+    /* the clientRequestId the module sent with the call */
+    sv_eq(e.event_id.view(), "uS5871kJThSsU8qlA1LTcg");
     sv_eq(e.detail.view(), "");
     D d;
     ck_assert(delivery_state(e, &d));
