@@ -10,16 +10,24 @@
 #                         valgrind; fails on definite leaks and memory
 #                         errors in the module's code
 #                         (.t files after test or its option run only those)
-#   ./build.sh matrix [VERSIONS]  build nginx 1.24 1.26 1.28 1.30 1.31 (or
-#                         VERSIONS) from the release tarballs in
-#                         ../shared/nginx ($NGINX_TARBALLS) under
-#                         build/matrix/, the module against each, run t/
+#   ./build.sh matrix [VERSIONS]  the module and t/ against Debian's nginx
+#                         ("debian") and nginx 1.24 1.26 1.28 1.30 1.31 (or
+#                         VERSIONS) built under build/matrix/ from the release
+#                         tarballs in $NGINX_TARBALLS, else ../shared/nginx,
+#                         else /work/shared/nginx; the table of results goes
+#                         to build/matrix/results.md
 #   ./build.sh deb        build/deb/libnginx-mod-http-okta-telephony_VERSION_amd64.deb
 #                         for Debian's nginx (debian/, nginx-dev's dh addon),
 #                         checked with lintian
 #   ./build.sh deb-check  install that .deb with apt-get, "nginx -t" with
 #                         conf/sites-available/okta-telephony, purge it and
 #                         check that nothing is left (as root; CI does it)
+#   ./build.sh check-nginx [SO [NGINX]]  before an install from source: does
+#                         the .so (default: this build's) fit this machine's
+#                         nginx (default: nginx in PATH)? Versions, binary
+#                         signature, libraries, a trial nginx -t; the
+#                         mismatch in words (tools/check-nginx-compat, which
+#                         also runs alone on the target)
 #   ./build.sh demo       build, start nginx with the module and a local 8x8
 #                         stand-in on 127.0.0.1, send sample hooks
 #   ./build.sh demo-stop  stop the demo nginx
@@ -193,6 +201,17 @@ build_module() {
             touch "$stamp"
         fi
     fi
+    # the git revision the module logs at start is compiled into one
+    # object at configure time; configure runs again only when the list of
+    # sources may have changed, so a new commit is written in here
+    local rev
+    rev=${OKTA_TELEPHONY_REVISION:-$(git -C "$top" rev-parse --short=12 HEAD \
+                                     2>/dev/null || echo unknown)}
+    if ! grep -q "NGX_HTTP_OKTA_TELEPHONY_REVISION='\"$rev\"'" "$tree/objs/Makefile"; then
+        sed -i "s/\(NGX_HTTP_OKTA_TELEPHONY_REVISION='\"\)[^\"]*/\1$rev/" \
+            "$tree/objs/Makefile"
+        rm -f "$tree/objs/addon/ngx/ngx_http_okta_telephony_module.o"
+    fi
     local so="$tree/objs/ngx_http_okta_telephony_module.so"
     if [ -n "$include" ]; then
         # every glue object is compiled with it: rebuild those older
@@ -273,56 +292,169 @@ cmd_test_valgrind() {
 
 # -------------------------------------------------------------- matrix ----
 
-# Release tarballs of upstream nginx; NGINX_TARBALLS overrides where
-matrix_tarballs=${NGINX_TARBALLS:-$top/../shared/nginx}
-matrix_default=(1.24 1.26 1.28 1.30 1.31)
-
-# matrix_one VERSION: unpack that nginx into build/matrix/, build it and the
-# module against it (the tarball is only read), run t/ with that binary
-matrix_one() {
-    local v=$1 tgz dir tree log
-    tgz=$(ls "$matrix_tarballs"/nginx-"$v".*.tar.gz 2>/dev/null | sort -V | tail -1)
-    [ -n "$tgz" ] || { echo "$v - no tarball in $matrix_tarballs"; return 1; }
-    dir="$build/matrix"
-    tree="$dir/$(basename "$tgz" .tar.gz)"
-    log="$dir/$(basename "$tree").log"
-    mkdir -p "$dir"
-    if [ ! -x "$tree/objs/nginx" ]; then
-        rm -rf "$tree"
-        tar -xzf "$tgz" -C "$dir"
-        say "building $(basename "$tree")"
-        (cd "$tree" && ./configure --with-compat --with-http_ssl_module \
-            --with-http_v2_module --add-dynamic-module="$top" \
-            && make -j"$jobs") > "$log" 2>&1 \
-            || { echo "$v $(basename "$tree") nginx build failed (see $log)"; return 1; }
+# Release tarballs of upstream nginx: $NGINX_TARBALLS, else ../shared/nginx
+# next to the checkout, else /work/shared/nginx (the first that has one)
+matrix_places() {
+    if [ -n "${NGINX_TARBALLS:-}" ]; then
+        echo "$NGINX_TARBALLS"
+    else
+        echo "$top/../shared/nginx"
+        echo /work/shared/nginx
     fi
-    (cd "$tree" && ./configure --with-compat --with-http_ssl_module \
-        --with-http_v2_module --add-dynamic-module="$top" \
-        && make -j"$jobs" modules) >> "$log" 2>&1 \
-        || { echo "$v $(basename "$tree") module build failed (see $log)"; return 1; }
-    local so="$dir/ngx_http_okta_telephony_module-${tree##*nginx-}.so"
-    cp "$tree/objs/ngx_http_okta_telephony_module.so" "$so.tmp"
-    mv -f "$so.tmp" "$so"
-    say "t/ with $(basename "$tree")"
-    T_MODULE_SO="$so" TEST_NGINX_BINARY="$tree/objs/nginx" \
-        "$top/t/run-suite" > "$log.t" 2>&1 \
-        || { echo "${tree##*nginx-} FAIL (see $log.t)"; return 1; }
-    echo "${tree##*nginx-} pass $(grep -o 'Tests=[0-9]*' "$log.t")"
+}
+matrix_tarballs() {
+    local d
+    while read -r d; do
+        if ls "$d"/nginx-*.tar.gz >/dev/null 2>&1; then
+            (cd "$d" && pwd)
+            return 0
+        fi
+    done < <(matrix_places)
+    return 1
+}
+# "debian": Debian's nginx-dev and /usr/sbin/nginx (what `./build.sh test`
+# uses); a number: the newest tarball of that version
+matrix_default=(debian 1.24 1.26 1.28 1.30 1.31)
+# dav: t/022's stand-in for Okta's keys endpoint takes the new keys by PUT
+matrix_configure=(--with-compat --with-http_ssl_module --with-http_v2_module
+                  --with-http_dav_module)
+
+# matrix_t_result LOG RC: "pass: N files, M tests" or "FAIL: ..." (prove's
+# summary says "PASS" for the files it ran even when one bailed out)
+matrix_t_result() {
+    local log=$1 rc=$2 files tests failed
+    files=$(sed -n 's/^Files=\([0-9]*\), .*/\1/p' "$log" | tail -1)
+    tests=$(sed -n 's/^Files=[0-9]*, Tests=\([0-9]*\),.*/\1/p' "$log" | tail -1)
+    if grep -q '^FAILED--Further testing stopped' "$log"; then
+        echo "FAIL: stopped at $(sed -n 's/^FAILED--Further testing stopped: \(t\/[^ ]*\.t\) .*/\1/p' \
+            "$log" | head -1) ($tests tests before it)"
+    elif [ "$rc" -eq 0 ] && grep -q '^Result: PASS' "$log"; then
+        local skipped
+        skipped=$(grep -c '^t/.* skipped: ' "$log" || true)
+        echo "pass: ${files:-?} files, ${tests:-?} tests${skipped:+$([ "$skipped" -gt 0 ] \
+              && echo ", $skipped skipped")}"
+    else
+        failed=$(sed -n 's/^\(t\/[^ ]*\.t\) .*(Wstat.*Failed: \([0-9]*\)).*/\1 (\2)/p' \
+                 "$log" | paste -sd, - | sed 's/,/, /g')
+        echo "FAIL: ${failed:-see $log} (failed tests of ${tests:-?})"
+    fi
 }
 
-# ./build.sh matrix [VERSIONS]: the table goes to build/matrix/results
+# matrix_row VERSION SOURCE BUILD T BUILD_SECONDS T_SECONDS
+matrix_row() {
+    printf '| %s | %s | %s | %s | %s s | %s s |\n' "$@"
+}
+
+# matrix_debian: the module against Debian's nginx-dev, t/ with /usr/sbin/nginx
+matrix_debian() {
+    local log="$build/matrix/debian.log" v t0 t1 so
+    v=$(/usr/sbin/nginx -v 2>&1 | sed -n 's|.*nginx/\([0-9.]*\).*|\1|p')
+    t0=$SECONDS
+    say "building the module against Debian's nginx-dev $v" >&2
+    (build_all) > "$log" 2>&1 \
+        || { matrix_row "$v" "Debian 12 nginx-dev" "FAIL (see $log)" - \
+                 $((SECONDS - t0)) 0; return 1; }
+    so=$module_so
+    t1=$SECONDS
+    say "t/ with /usr/sbin/nginx $v" >&2
+    T_MODULE_SO="$so" TEST_NGINX_BINARY=/usr/sbin/nginx \
+        "$top/t/run-suite" > "$log.t" 2>&1
+    local rc=$?
+    matrix_row "$v" "Debian 12 nginx-dev, /usr/sbin/nginx" ok \
+        "$(matrix_t_result "$log.t" "$rc")" $((t1 - t0)) $((SECONDS - t1))
+    return "$rc"
+}
+
+# matrix_one DIR VERSION: unpack that nginx into build/matrix/ (the tarball
+# is only read), build it and the module against it, run t/ with that binary
+matrix_one() {
+    local tarballs=$1 v=$2 tgz name tree log t0 t1 so
+    [ "$v" = debian ] && { matrix_debian; return; }
+    tgz=$(ls "$tarballs"/nginx-"$v".*.tar.gz "$tarballs"/nginx-"$v".tar.gz \
+          2>/dev/null | sort -V | tail -1)
+    if [ -z "$tgz" ]; then
+        matrix_row "$v" "no nginx-$v.*.tar.gz in $tarballs" - - 0 0
+        return 1
+    fi
+    name=$(basename "$tgz" .tar.gz)
+    tree="$build/matrix/$name"
+    log="$build/matrix/$name.log"
+    local src="$name.tar.gz"
+    # a new tarball or other configure arguments: nginx is built again
+    local stamp="$tgz $(stat -c %Y "$tgz") ${matrix_configure[*]}"
+    t0=$SECONDS
+    if [ ! -x "$tree/objs/nginx" ] \
+       || [ "$(cat "$tree/.tarball" 2>/dev/null)" != "$stamp" ]; then
+        rm -rf "$tree"
+        tar -xzf "$tgz" -C "$build/matrix"
+        [ -f "$tree/configure" ] \
+            || { matrix_row "${name#nginx-}" "$src" "FAIL: no $name/configure in $tgz" - \
+                     $((SECONDS - t0)) 0; return 1; }
+        say "building $name" >&2
+        (cd "$tree" && ./configure "${matrix_configure[@]}" \
+            --add-dynamic-module="$top" && make -j"$jobs") > "$log" 2>&1 \
+            || { matrix_row "${name#nginx-}" "$src" "FAIL: nginx build (see $log)" - \
+                     $((SECONDS - t0)) 0; return 1; }
+        echo "$stamp" > "$tree/.tarball"
+    else
+        # configure again: it records the module's sources and revision
+        say "building the module against $name" >&2
+        (cd "$tree" && ./configure "${matrix_configure[@]}" \
+            --add-dynamic-module="$top" && make -j"$jobs" modules) > "$log" 2>&1 \
+            || { matrix_row "${name#nginx-}" "$src" "FAIL: module build (see $log)" - \
+                     $((SECONDS - t0)) 0; return 1; }
+    fi
+    so="$build/matrix/ngx_http_okta_telephony_module-${name#nginx-}.so"
+    cp "$tree/objs/ngx_http_okta_telephony_module.so" "$so.tmp"
+    mv -f "$so.tmp" "$so"
+    t1=$SECONDS
+    say "t/ with $name" >&2
+    T_MODULE_SO="$so" TEST_NGINX_BINARY="$tree/objs/nginx" \
+        "$top/t/run-suite" > "$log.t" 2>&1
+    local rc=$?
+    matrix_row "${name#nginx-}" "$src" ok "$(matrix_t_result "$log.t" "$rc")" \
+        $((t1 - t0)) $((SECONDS - t1))
+    return "$rc"
+}
+
+# ./build.sh matrix [VERSIONS]: the table goes to build/matrix/results.md
 cmd_matrix() {
+    [ -z "${NGINX_SRC:-}" ] \
+        || die "matrix: NGINX_SRC is not used here (the tarballs are), unset it"
     ensure_deps
-    [ -d "$matrix_tarballs" ] \
-        || die "no nginx release tarballs at $matrix_tarballs (set NGINX_TARBALLS)"
-    local v rc=0 out="$build/matrix/results"
+    local v rc=0 out="$build/matrix/results.md" tarballs=
     [ "$#" -gt 0 ] || set -- "${matrix_default[@]}"
+    if ! tarballs=$(matrix_tarballs); then
+        local want=()
+        for v in "$@"; do [ "$v" = debian ] || want+=("$v"); done
+        if [ "${#want[@]}" -gt 0 ]; then
+            echo "matrix skipped: no nginx source tarballs in" \
+                 "$(matrix_places | tr '\n' ' ')(set NGINX_TARBALLS)"
+            set -- $(printf '%s\n' "$@" | grep -x debian || true)
+            [ "$#" -gt 0 ] || return 0
+        fi
+    fi
     mkdir -p "$build/matrix"
-    : > "$out"
+    {
+        echo "| nginx | built from | module build | t/ | build time | t/ time |"
+        echo "|---|---|---|---|---|---|"
+    } > "$out.new"
+    local t0=$SECONDS
     for v in "$@"; do
-        matrix_one "$v" | tee -a "$out" | grep -v '^==>' || rc=1
+        # the row goes to the table, what is being done to stderr
+        matrix_one "$tarballs" "$v" >> "$out.new" || rc=1
+        tail -1 "$out.new"
     done
-    sed -i "/^==>/d" "$out"
+    local rev
+    rev=$(git -C "$top" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+    git -C "$top" diff --quiet HEAD 2>/dev/null || rev="$rev with uncommitted changes"
+    printf '\nnginx from a tarball: ./configure %s, the module with --add-dynamic-module.\n' \
+        "${matrix_configure[*]}" >> "$out.new"
+    printf 'Measured %s on %s (%s cores), module %s (revision %s): %s s in all.\n' \
+        "$(date -u +%Y-%m-%d)" "$(uname -sm)" "$jobs" \
+        "$(sed -n 's/^okta_telephony_version=//p' config)" "$rev" \
+        $((SECONDS - t0)) >> "$out.new"
+    mv -f "$out.new" "$out"
     say "results in $out"
     return "$rc"
 }
@@ -410,6 +542,8 @@ case "${1:-build}" in
     build)      ensure_deps; build_all ;;
     test)       shift; cmd_test "$@" ;;
     matrix)     shift; cmd_matrix "$@" ;;
+    check-nginx) shift; exec "$top/tools/check-nginx-compat" "${1:-$module_so}" \
+                     ${2:+"$2"} ;;
     demo)       cmd_demo ;;
     deb)        cmd_deb ;;
     deb-check)  shift; cmd_deb_check "$@" ;;
@@ -417,5 +551,5 @@ case "${1:-build}" in
     fuzz)       shift; ensure_deps; exec "$top/fuzz/run.sh" "$@" ;;
     bench)      ensure_deps; build_all; exec "$top/bench/run" ;;
     clean)      rm -rf "$build" ;;
-    *)          sed -n '2,28p' "$0"; exit 2 ;;
+    *)          awk 'NR > 1 && !/^#/ { exit } NR > 1' "$0"; exit 2 ;;
 esac

@@ -25,7 +25,7 @@ __DATA__
 "Authorization: $::Secret\nCookie: session=okta\nX-Forwarded-For: 198.51.100.9\nUser-Agent: Okta Inline Hook"
 --- tcp_listen: $TEST_NGINX_RAND_PORT_1
 --- tcp_query eval
-::eight_request('voice', $::VoiceBody)
+::any_order(::eight_request('voice', $::VoiceBody))
 --- tcp_query_len eval
 length(::eight_request('voice', $::VoiceBody))
 --- tcp_reply eval
@@ -52,7 +52,7 @@ qr/\[notice\] .*okta telephony: event=uS5871kJThSsU8qlA1LTcg type=mfa-verificati
 "Authorization: $::Secret"
 --- tcp_listen: $TEST_NGINX_RAND_PORT_1
 --- tcp_query eval
-::eight_request('voice', '{"validUntil":"' . $::Expires . '","clientRequestId":"aB2871kJThSsU8qlA1LTxx","callflow":[{"action":"makeCall","params":{"source":"+6512341234","destination":"+33612345678"}},{"action":"say","params":{"text":"Votre code est 9, 0, 2, 1, 0.","voiceProfile":"fr-FR-DeniseNeural","repetition":2,"speed":0.8}},{"action":"hangup"}]}')
+::any_order(::eight_request('voice', '{"validUntil":"' . $::Expires . '","clientRequestId":"aB2871kJThSsU8qlA1LTxx","callflow":[{"action":"makeCall","params":{"source":"+6512341234","destination":"+33612345678"}},{"action":"say","params":{"text":"Votre code est 9, 0, 2, 1, 0.","voiceProfile":"fr-FR-DeniseNeural","repetition":2,"speed":0.8}},{"action":"hangup"}]}'))
 --- tcp_query_len eval
 length(::eight_request('voice', '{"validUntil":"' . $::Expires . '","clientRequestId":"aB2871kJThSsU8qlA1LTxx","callflow":[{"action":"makeCall","params":{"source":"+6512341234","destination":"+33612345678"}},{"action":"say","params":{"text":"Votre code est 9, 0, 2, 1, 0.","voiceProfile":"fr-FR-DeniseNeural","repetition":2,"speed":0.8}},{"action":"hangup"}]}'))
 --- tcp_reply eval
@@ -72,7 +72,7 @@ length(::eight_request('voice', '{"validUntil":"' . $::Expires . '","clientReque
 "Authorization: $::Secret"
 --- tcp_listen: $TEST_NGINX_RAND_PORT_1
 --- tcp_query eval
-::eight_request('voice', '{"validUntil":"' . $::Expires . '","clientRequestId":"aB2871kJThSsU8qlA1LTxx","callflow":[{"action":"makeCall","params":{"source":"+6512341234","destination":"+33612345678"}},{"action":"say","params":{"text":"Code 9, 0, 2, 1, 0","voiceProfile":"fr-FR-DeniseNeural","repetition":3,"speed":1.25}},{"action":"hangup"}]}')
+::any_order(::eight_request('voice', '{"validUntil":"' . $::Expires . '","clientRequestId":"aB2871kJThSsU8qlA1LTxx","callflow":[{"action":"makeCall","params":{"source":"+6512341234","destination":"+33612345678"}},{"action":"say","params":{"text":"Code 9, 0, 2, 1, 0","voiceProfile":"fr-FR-DeniseNeural","repetition":3,"speed":1.25}},{"action":"hangup"}]}'))
 --- tcp_query_len eval
 length(::eight_request('voice', '{"validUntil":"' . $::Expires . '","clientRequestId":"aB2871kJThSsU8qlA1LTxx","callflow":[{"action":"makeCall","params":{"source":"+6512341234","destination":"+33612345678"}},{"action":"say","params":{"text":"Code 9, 0, 2, 1, 0","voiceProfile":"fr-FR-DeniseNeural","repetition":3,"speed":1.25}},{"action":"hangup"}]}'))
 --- tcp_reply eval
@@ -92,7 +92,7 @@ length(::eight_request('voice', '{"validUntil":"' . $::Expires . '","clientReque
 "Authorization: $::Secret"
 --- tcp_listen: $TEST_NGINX_RAND_PORT_1
 --- tcp_query eval
-::eight_request('voice', '{"validUntil":"' . $::Expires . '","clientRequestId":"eF4871kJThSsU8qlA1LTzz","callflow":[{"action":"makeCall","params":{"source":"+6512341234","destination":"+447700900123"}},{"action":"say","params":{"text":"Your verification code is 1, 1, 8, 8, 2, 2.","voiceProfile":"en-US-Jenny","repetition":2,"speed":0.8}},{"action":"hangup"}]}')
+::any_order(::eight_request('voice', '{"validUntil":"' . $::Expires . '","clientRequestId":"eF4871kJThSsU8qlA1LTzz","callflow":[{"action":"makeCall","params":{"source":"+6512341234","destination":"+447700900123"}},{"action":"say","params":{"text":"Your verification code is 1, 1, 8, 8, 2, 2.","voiceProfile":"en-US-Jenny","repetition":2,"speed":0.8}},{"action":"hangup"}]}'))
 --- tcp_query_len eval
 length(::eight_request('voice', '{"validUntil":"' . $::Expires . '","clientRequestId":"eF4871kJThSsU8qlA1LTzz","callflow":[{"action":"makeCall","params":{"source":"+6512341234","destination":"+447700900123"}},{"action":"say","params":{"text":"Your verification code is 1, 1, 8, 8, 2, 2.","voiceProfile":"en-US-Jenny","repetition":2,"speed":0.8}},{"action":"hangup"}]}'))
 --- tcp_reply eval

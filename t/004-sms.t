@@ -32,7 +32,7 @@ __DATA__
 "Authorization: $::Secret\nCookie: session=okta"
 --- tcp_listen: $TEST_NGINX_RAND_PORT_1
 --- tcp_query eval
-::eight_request('sms', $::SmsBody)
+::any_order(::eight_request('sms', $::SmsBody))
 --- tcp_query_len eval
 length(::eight_request('sms', $::SmsBody))
 --- tcp_reply eval
@@ -56,7 +56,7 @@ qr/\[notice\] .*okta telephony: event=cD3871kJThSsU8qlA1LTyy type=password-reset
 "Authorization: $::Secret"
 --- tcp_listen: $TEST_NGINX_RAND_PORT_1
 --- tcp_query eval
-::eight_request('sms', $::SmsBodySource)
+::any_order(::eight_request('sms', $::SmsBodySource))
 --- tcp_query_len eval
 length(::eight_request('sms', $::SmsBodySource))
 --- tcp_reply eval
@@ -76,7 +76,7 @@ length(::eight_request('sms', $::SmsBodySource))
 "Authorization: $::Secret"
 --- tcp_listen: $TEST_NGINX_RAND_PORT_1
 --- tcp_query eval
-::eight_request('sms', $::SmsBodyFallback)
+::any_order(::eight_request('sms', $::SmsBodyFallback))
 --- tcp_query_len eval
 length(::eight_request('sms', $::SmsBodyFallback))
 --- tcp_reply eval
@@ -159,7 +159,7 @@ connect() failed
 "Authorization: $::Secret"
 --- tcp_listen: $TEST_NGINX_RAND_PORT_1
 --- tcp_query eval
-::eight_request('sms', '{"destination":"+6598765432","text":"(HOOK)Your code is 11111","clientMessageId":"gH5871kJThSsU8qlA1LTpp","clientIp":"203.0.113.7","expiry":"' . $::Expires . '"}')
+::any_order(::eight_request('sms', '{"destination":"+6598765432","text":"(HOOK)Your code is 11111","clientMessageId":"gH5871kJThSsU8qlA1LTpp","clientIp":"203.0.113.7","expiry":"' . $::Expires . '"}'))
 --- tcp_query_len eval
 length(::eight_request('sms', '{"destination":"+6598765432","text":"(HOOK)Your code is 11111","clientMessageId":"gH5871kJThSsU8qlA1LTpp","clientIp":"203.0.113.7","expiry":"' . $::Expires . '"}'))
 --- tcp_reply eval

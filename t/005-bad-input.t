@@ -232,7 +232,7 @@ connect() failed
 "Authorization: $::Secret"
 --- tcp_listen: $TEST_NGINX_RAND_PORT_1
 --- tcp_query eval
-::eight_request('sms', '{"destination":"+14155550123","text":"Your Example Corp code is 731455","clientMessageId":"cD3871kJThSsU8qlA1LTyy","clientIp":"203.0.113.7","expiry":"' . $::Expires . '"}')
+::any_order(::eight_request('sms', '{"destination":"+14155550123","text":"Your Example Corp code is 731455","clientMessageId":"cD3871kJThSsU8qlA1LTyy","clientIp":"203.0.113.7","expiry":"' . $::Expires . '"}'))
 --- tcp_query_len eval
 length(::eight_request('sms', '{"destination":"+14155550123","text":"Your Example Corp code is 731455","clientMessageId":"cD3871kJThSsU8qlA1LTyy","clientIp":"203.0.113.7","expiry":"' . $::Expires . '"}'))
 --- tcp_reply eval
@@ -307,7 +307,7 @@ connect() failed
 "Authorization: $::Secret"
 --- tcp_listen: $TEST_NGINX_RAND_PORT_1
 --- tcp_query eval
-::eight_request('sms', '{"destination":"+14155550123","text":"Code 731455\",\"destination\":\"+19005550100","clientMessageId":"cD3871kJThSsU8qlA1LTyy","clientIp":"203.0.113.7","expiry":"' . $::Expires . '"}')
+::any_order(::eight_request('sms', '{"destination":"+14155550123","text":"Code 731455\",\"destination\":\"+19005550100","clientMessageId":"cD3871kJThSsU8qlA1LTyy","clientIp":"203.0.113.7","expiry":"' . $::Expires . '"}'))
 --- tcp_query_len eval
 length(::eight_request('sms', '{"destination":"+14155550123","text":"Code 731455\",\"destination\":\"+19005550100","clientMessageId":"cD3871kJThSsU8qlA1LTyy","clientIp":"203.0.113.7","expiry":"' . $::Expires . '"}'))
 --- tcp_reply eval

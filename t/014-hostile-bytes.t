@@ -128,7 +128,7 @@ connect() failed
 "Authorization: $::Secret"
 --- tcp_listen: $TEST_NGINX_RAND_PORT_1
 --- tcp_query eval
-::eight_request('sms', qq{{"destination":"+14155550123","text":"Code 731455 \xf0\x9f\x98\x80 \xf0\x9f\x98\x80 caf\xc3\xa9","clientMessageId":"cD3871kJThSsU8qlA1LTyy","clientIp":"203.0.113.7","expiry":"$::Expires"}})
+::any_order(::eight_request('sms', qq{{"destination":"+14155550123","text":"Code 731455 \xf0\x9f\x98\x80 \xf0\x9f\x98\x80 caf\xc3\xa9","clientMessageId":"cD3871kJThSsU8qlA1LTyy","clientIp":"203.0.113.7","expiry":"$::Expires"}}))
 --- tcp_query_len eval
 length(::eight_request('sms', qq{{"destination":"+14155550123","text":"Code 731455 \xf0\x9f\x98\x80 \xf0\x9f\x98\x80 caf\xc3\xa9","clientMessageId":"cD3871kJThSsU8qlA1LTyy","clientIp":"203.0.113.7","expiry":"$::Expires"}}))
 --- tcp_reply eval

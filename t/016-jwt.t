@@ -106,7 +106,7 @@ __DATA__
 "Authorization: Bearer $::Good"
 --- tcp_listen: $TEST_NGINX_RAND_PORT_1
 --- tcp_query eval
-::eight_request('voice', $::VoiceBody)
+::any_order(::eight_request('voice', $::VoiceBody))
 --- tcp_query_len eval
 length(::eight_request('voice', $::VoiceBody))
 --- tcp_reply eval

@@ -104,7 +104,8 @@ _EOC_
 
 our $Loc = hook_location();
 
-# What nginx sends to 8x8 for a JSON body, byte for byte.
+# What nginx sends to 8x8 for a JSON body, byte for byte (the header lines
+# in 1.22's order; tcp_query compares it through any_order below).
 sub eight_request {
     my ($kind, $json) = @_;
     my ($path, $host) = $kind eq 'voice'
@@ -118,6 +119,25 @@ sub eight_request {
          . "Accept: application/json\r\n"
          . "\r\n"
          . $json;
+}
+
+# The request text above as a pattern for tcp_query that takes its header
+# lines in any order: nginx chooses the order (1.31 writes Host first, older
+# versions after proxy_set_header's headers), 8x8 reads them as a set. The
+# request line and the body must match exactly, every header line must be
+# there once, and no other header line may be (tcp_query_len, the length of
+# the text, still counts every byte).
+sub any_order {
+    my ($request) = @_;
+    my ($head, $body) = split /\r\n\r\n/, $request, 2;
+    die "any_order: no end of header in the request\n" unless defined $body;
+    my ($line, @headers) = split /\r\n/, $head;
+    my $one = join '|', map { quotemeta } @headers;
+    my $each = join '', map { '(?=(?:[^\r\n]+\r\n)*?' . quotemeta($_) . '\r\n)' }
+                        @headers;
+    my $n = @headers;
+    my ($l, $b) = (quotemeta($line), quotemeta($body));
+    return qr/\A$l\r\n$each(?:(?:$one)\r\n){$n}\r\n$b\z/;
 }
 
 # An HTTP reply from the 8x8 stand-in.

@@ -2,6 +2,10 @@
 # Uses only stock nginx features; all traffic stays on 127.0.0.1.
 #   prove -I t/lib t/selftest/
 # It is written so that it also passes under the real Test::Nginx::Socket.
+# Requests to a tcp_listen server say their HTTP version and Connection
+# header: nginx 1.30 defaults to HTTP/1.1 without "Connection: close"
+# (1.22 to 1.28: HTTP/1.0, close), and the tcp server reads exactly the
+# expected query's length.
 
 use Test::Nginx::Socket;
 
@@ -114,6 +118,8 @@ unknown directive "no_such_directive_here"
 --- config
     location = /up {
         proxy_set_header Host upstream;
+        proxy_http_version 1.0;
+        proxy_set_header Connection close;
         proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/path;
     }
 --- request
@@ -140,6 +146,8 @@ from
 --- config
     location = /up {
         proxy_set_header Host upstream;
+        proxy_http_version 1.0;
+        proxy_set_header Connection close;
         proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1;
     }
 --- request
@@ -159,6 +167,8 @@ ok
 --- config
     location = /up {
         proxy_set_header Host upstream;
+        proxy_http_version 1.0;
+        proxy_set_header Connection close;
         proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1;
     }
 --- raw_request eval
@@ -241,6 +251,8 @@ raw yes
 --- config
     location = /t {
         proxy_set_header Host upstream;
+        proxy_http_version 1.0;
+        proxy_set_header Connection close;
         proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1;
     }
 --- request
@@ -260,6 +272,8 @@ chunky
 --- config
     location = /slow {
         proxy_set_header Host upstream;
+        proxy_http_version 1.0;
+        proxy_set_header Connection close;
         proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1;
     }
 --- request
