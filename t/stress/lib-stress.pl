@@ -135,9 +135,15 @@ sub nginx_conf {
     my $p = $o{prefix};
     $o{module} = private_module($p, $o{module});
     my $user = $> == 0 ? "user root;\n" : '';
+    # a binary upgrade (USR2) starts nginx again with only TZ and the
+    # variables named by "env"; under t/sanitize/nginx-asan (which sets
+    # them for nginx alone) the sanitizer runtime must come first there too.
+    # A variable that is not set is not made up.
+    my $env = join '', map { "env $_;\n" }
+              qw(LD_PRELOAD ASAN_OPTIONS UBSAN_OPTIONS);
     return <<"_EOC_";
 # written by $0
-${user}load_module $o{module};
+${user}${env}load_module $o{module};
 daemon off;
 master_process on;
 worker_processes $o{workers};
