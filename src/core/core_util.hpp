@@ -64,23 +64,6 @@ inline void af_free(const yajl_alloc_funcs *af, void *p)
     }
 }
 
-/* yajl_gen writing straight to a Sink; null if allocation failed */
-inline yajl_gen gen_open(const yajl_alloc_funcs *af, Sink out)
-{
-    /* yajl_gen_alloc takes a non-const pointer but only copies it */
-    yajl_gen g = yajl_gen_alloc(const_cast<yajl_alloc_funcs *>(af));
-    if (g == nullptr) {
-        return nullptr;
-    }
-    if (!yajl_gen_config(g, yajl_gen_print_callback, out.write, out.ctx)
-        || !yajl_gen_config(g, yajl_gen_validate_utf8, 1))
-    {
-        yajl_gen_free(g);
-        return nullptr;
-    }
-    return g;
-}
-
 /*
  * A yajl_gen whose output is gathered in a buffer and passed to the Sink
  * in pieces of up to 1 KB. yajl prints a quote, a colon or a comma and

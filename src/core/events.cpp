@@ -343,16 +343,12 @@ bool receipt_first(ReceiptRecord *r, std::uint64_t now_ms,
 
 bool build_ack(bool ignored, const yajl_alloc_funcs *af, Sink out)
 {
-    yajl_gen g = detail::gen_open(af, out);
-    if (g == nullptr) {
-        return false;
-    }
-    detail::Gen w{g, true};
+    detail::BatchedGen bg(af, out);
+    detail::Gen w{bg.get(), bg.get() != nullptr};
     w.map_open();
     w.kv("status", ignored ? "ignored" : "received");
     w.map_close();
-    yajl_gen_free(g);
-    return w.ok;
+    return bg.finish(w.ok);
 }
 
 }  // namespace events

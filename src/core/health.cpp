@@ -4,8 +4,6 @@
  * block, as a small JSON body.
  */
 
-#include <cstring>
-
 #include "core_util.hpp"
 #include "metrics.hpp"
 
@@ -27,24 +25,18 @@ const char *last_reply_name(LastReply r)
     return "none";
 }
 
-bool gen_str(yajl_gen g, const char *s)
+void gen_channel(detail::Gen &g, const char *name, const ChannelHealth &c)
 {
-    return yajl_gen_string(g, reinterpret_cast<const unsigned char *>(s),
-                           std::strlen(s)) == yajl_gen_status_ok;
-}
-
-bool gen_channel(yajl_gen g, const char *name, const ChannelHealth &c)
-{
-    return gen_str(g, name)
-           && yajl_gen_map_open(g) == yajl_gen_status_ok
-           && gen_str(g, "state") && gen_str(g, c.down ? "down" : "up")
-           && gen_str(g, "breaker")
-           && gen_str(g, c.breaker_open ? "open" : "closed")
-           && gen_str(g, "last_8x8") && gen_str(g, last_reply_name(c.last))
-           && (c.age < 0
-               || (gen_str(g, "last_8x8_age")
-                   && yajl_gen_integer(g, c.age) == yajl_gen_status_ok))
-           && yajl_gen_map_close(g) == yajl_gen_status_ok;
+    g.key(name);
+    g.map_open();
+    g.kv("state", c.down ? "down" : "up");
+    g.kv("breaker", c.breaker_open ? "open" : "closed");
+    g.kv("last_8x8", last_reply_name(c.last));
+    if (c.age >= 0) {
+        g.key("last_8x8_age");
+        g.integer(c.age);
+    }
+    g.map_close();
 }
 
 }  // namespace
@@ -75,19 +67,15 @@ Health health_of(const Block &b, std::int64_t now, std::int64_t window)
 
 bool render_health(const Health &h, const yajl_alloc_funcs *af, Sink out)
 {
-    yajl_gen g = detail::gen_open(af, out);
-    if (g == nullptr) {
-        return false;
+    detail::BatchedGen bg(af, out);
+    detail::Gen g{bg.get(), bg.get() != nullptr};
+    g.map_open();
+    g.kv("status", h.up ? "up" : "down");
+    for (std::size_t i = 0; i < n_channels; i++) {
+        gen_channel(g, channel_name(static_cast<Channel>(i)), h.channel[i]);
     }
-    bool ok = yajl_gen_map_open(g) == yajl_gen_status_ok
-              && gen_str(g, "status") && gen_str(g, h.up ? "up" : "down");
-    for (std::size_t i = 0; ok && i < n_channels; i++) {
-        ok = gen_channel(g, channel_name(static_cast<Channel>(i)),
-                         h.channel[i]);
-    }
-    ok = ok && yajl_gen_map_close(g) == yajl_gen_status_ok;
-    yajl_gen_free(g);
-    return ok;
+    g.map_close();
+    return bg.finish(g.ok);
 }
 
 }  // namespace metrics

@@ -559,15 +559,13 @@ void render_text(const Snapshot &s, Sink out)
 
 bool render_json(const Snapshot &s, const yajl_alloc_funcs *af, Sink out)
 {
-    yajl_gen g = detail::gen_open(af, out);
-    if (g == nullptr) {
+    detail::BatchedGen bg(af, out);
+    if (bg.get() == nullptr) {
         return false;
     }
-    JsonWriter w(g);
+    JsonWriter w(bg.get());
     walk(s, w);
-    bool ok = w.ok();
-    yajl_gen_free(g);
-    return ok;
+    return bg.finish(w.ok());
 }
 
 }  // namespace metrics
