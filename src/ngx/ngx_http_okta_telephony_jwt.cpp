@@ -5,8 +5,9 @@
  * okta_telephony_jwks_location (jwks.cpp); a verified token is kept, by
  * its SHA-256, in this worker's cache until its exp, so RSA runs once per
  * token, not once per hook; the last one is also kept by its bytes, so
- * the token Okta sends again and again costs a compare, not a hash. A refusal is a 401 with WWW-Authenticate and
- * one "warn" line that says why; the token itself is never logged.
+ * the token Okta sends again and again costs a compare, not a hash. A
+ * refusal is a 401 with WWW-Authenticate and one "warn" line that says
+ * why; the token itself is never logged.
  */
 
 #include "ngx_http_okta_telephony.h"
