@@ -468,6 +468,7 @@ uint64_t ot_sub_elapsed(ngx_http_request_t *sr);
 ngx_int_t ot_metrics_init_module(ngx_cycle_t *cycle);
 ngx_int_t ot_metrics_send(ngx_http_request_t *r, ngx_uint_t status,
     const char *type, ot_out_t *body);
+ngx_int_t ot_get_or_head(ngx_http_request_t *r);
 extern ngx_command_t  ot_metrics_commands[];
 
 /* health.cpp: okta_telephony_health */
@@ -488,6 +489,8 @@ ngx_int_t ot_answer_error(ot_ctx_t *ctx, ot::Outcome outcome,
 ngx_int_t ot_send_error(ngx_http_request_t *r, ngx_uint_t status,
     const char *summary, const ot::FieldError *cause);
 ngx_int_t ot_finish_error(ngx_http_request_t *r, ngx_int_t rc);
+ngx_int_t ot_guarded(ngx_http_request_t *r,
+    ngx_int_t (*step)(ngx_http_request_t *r)) noexcept;
 ngx_int_t ot_send_json(ngx_http_request_t *r, ngx_uint_t status,
     ot_out_t *body);
 

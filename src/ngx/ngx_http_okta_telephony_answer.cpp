@@ -117,6 +117,29 @@ ot_finish_error(ngx_http_request_t *r, ngx_int_t rc)
 }
 
 
+/* One step of a request, run so that no exception leaves it: one
+   "error" line and NGX_HTTP_INTERNAL_SERVER_ERROR instead (every event
+   handler and content handler of the module goes through here). */
+ngx_int_t
+ot_guarded(ngx_http_request_t *r, ngx_int_t (*step)(ngx_http_request_t *r))
+    noexcept
+{
+    try {
+        return step(r);
+
+    } catch (const std::exception &e) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "okta telephony: %s", e.what());
+
+    } catch (...) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "okta telephony: unknown exception");
+    }
+
+    return NGX_HTTP_INTERNAL_SERVER_ERROR;
+}
+
+
 /* Okta's action answer for the hook: logged, recorded, sent. */
 ngx_int_t
 ot_answer(ot_ctx_t *ctx, ot::Outcome outcome, ot::Status s,

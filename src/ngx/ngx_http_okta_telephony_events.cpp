@@ -275,19 +275,11 @@ ot_events_body_handler(ngx_http_request_t *r)
 {
     ngx_int_t  rc;
 
-    try {
-        rc = ot_events_process(r, static_cast<ot_loc_conf_t *>(
-                 ngx_http_get_module_loc_conf(r,
-                                              ngx_http_okta_telephony_module)));
-
-    } catch (const std::exception &e) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "okta telephony: %s", e.what());
-        rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
-
-    } catch (...) {
-        rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    rc = ot_guarded(r, [](ngx_http_request_t *er) {
+             return ot_events_process(er, static_cast<ot_loc_conf_t *>(
+                        ngx_http_get_module_loc_conf(
+                            er, ngx_http_okta_telephony_module)));
+         });
 
     ngx_http_finalize_request(r, ot_finish_error(r, rc));
 }

@@ -324,20 +324,11 @@ ot_process_hook(ot_ctx_t *ctx)
 void
 ot_body_handler(ngx_http_request_t *r)
 {
-    ot_ctx_t   *ctx = ot_get_ctx(r);
-    ngx_int_t   rc;
+    ngx_int_t  rc;
 
-    try {
-        rc = ot_process_hook(ctx);
-
-    } catch (const std::exception &e) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "okta telephony: %s", e.what());
-        rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
-
-    } catch (...) {
-        rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    rc = ot_guarded(r, [](ngx_http_request_t *hr) {
+             return ot_process_hook(ot_get_ctx(hr));
+         });
 
     if (rc == NGX_DONE) {
         /* waiting for 8x8: the reference taken by reading the body

@@ -23,7 +23,7 @@ ot_note_reply(ot_ctx_t *ctx, bool failed)
     size_t           ch = (size_t) ctx->channel;
 
     b = z ? static_cast<ot_zone_t *>(z->data)->sh->metrics : NULL;
-    if (b == NULL || ctx->jwks_fetch) {
+    if (b == NULL) {
         return;
     }
 
@@ -65,52 +65,38 @@ ot_health_now(ot_loc_conf_t *conf)
 }
 
 
+/* The probe: 200 or 503 and the channels' state. */
+ngx_int_t
+ot_health_serve(ngx_http_request_t *r)
+{
+    ot_out_t          out = { r->pool, NULL, 0, 0, false };
+    ngx_int_t         rc;
+    om::Health        h;
+    yajl_alloc_funcs  af;
+
+    rc = ot_get_or_head(r);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    h = ot_health_now(static_cast<ot_loc_conf_t *>(
+            ngx_http_get_module_loc_conf(r, ngx_http_okta_telephony_module)));
+    af = ot_yajl_funcs(r->pool);
+
+    if (!om::render_health(h, &af, ot_sink(&out))) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ot_metrics_send(r, h.up ? NGX_HTTP_OK : NGX_HTTP_SERVICE_UNAVAILABLE,
+                           "application/json", &out);
+}
+
+
 /* content handler of a location with "okta_telephony_health" */
 ngx_int_t
 ot_health_handler(ngx_http_request_t *r)
 {
-    ot_loc_conf_t     *conf;
-    ot_out_t           out = { r->pool, NULL, 0, 0, false };
-    ngx_int_t          rc;
-    om::Health         h;
-    yajl_alloc_funcs   af;
-
-    try {
-        rc = ngx_http_discard_request_body(r);
-        if (rc != NGX_OK) {
-            return rc;
-        }
-
-        if (!(r->method & (NGX_HTTP_GET | NGX_HTTP_HEAD))) {
-            ot::Sink  sink = ot_sink(&out);
-
-            sink.write(sink.ctx, "only GET and HEAD are allowed\n", 30);
-            return ot_metrics_send(r, NGX_HTTP_NOT_ALLOWED,
-                                   "text/plain", &out);
-        }
-
-        conf = static_cast<ot_loc_conf_t *>(ngx_http_get_module_loc_conf(
-                   r, ngx_http_okta_telephony_module));
-
-        h = ot_health_now(conf);
-        af = ot_yajl_funcs(r->pool);
-
-        if (!om::render_health(h, &af, ot_sink(&out))) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        return ot_metrics_send(r, h.up ? NGX_HTTP_OK
-                                       : NGX_HTTP_SERVICE_UNAVAILABLE,
-                               "application/json", &out);
-
-    } catch (const std::exception &e) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "okta telephony: %s", e.what());
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-
-    } catch (...) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    return ot_guarded(r, ot_health_serve);
 }
 
 

@@ -289,21 +289,8 @@ ot_fetch_end(ot_ctx_t *ctx, const char *failure)
 void
 ot_go_on(ngx_http_request_t *r)
 {
-    ngx_int_t  rc;
-
-    try {
-        rc = ot_auth_resume(r);
-
-    } catch (const std::exception &e) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "okta telephony: %s", e.what());
-        rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
-
-    } catch (...) {
-        rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ngx_http_finalize_request(r, ot_finish_error(r, rc));
+    ngx_http_finalize_request(r, ot_finish_error(r,
+                                     ot_guarded(r, ot_auth_resume)));
 }
 
 

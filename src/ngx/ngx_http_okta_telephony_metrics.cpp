@@ -161,10 +161,6 @@ ot_count_8x8(ot_ctx_t *ctx, const ot::Capture &c, const ot::Judgement &j)
 void
 ot_count_8x8_timeout(ot_ctx_t *ctx)
 {
-    if (ctx->jwks_fetch) {
-        return;                 /* the JWKS fetch is not 8x8's */
-    }
-
     ot_count_reply(ctx, om::CodeClass::none, om::ReplyStatus::timeout);
     ot_note_reply(ctx, true);
 }
@@ -324,9 +320,9 @@ ot_metrics_render(ngx_http_request_t *r, ot_loc_conf_t *conf, bool json,
 }
 
 
-/* content handler of a location with "okta_telephony_metrics" */
+/* The scrape: the shown zone's counters, as text or ?format=json. */
 ngx_int_t
-ot_metrics_handler(ngx_http_request_t *r)
+ot_metrics_serve(ngx_http_request_t *r)
 {
     ot_loc_conf_t  *conf;
     ot_out_t        out = { r->pool, NULL, 0, 0, false };
@@ -334,42 +330,32 @@ ot_metrics_handler(ngx_http_request_t *r)
     ngx_int_t       rc;
     bool            json;
 
-    try {
-        rc = ngx_http_discard_request_body(r);
-        if (rc != NGX_OK) {
-            return rc;
-        }
+    rc = ot_get_or_head(r);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
 
-        if (!(r->method & (NGX_HTTP_GET | NGX_HTTP_HEAD))) {
-            ot::Sink  sink = ot_sink(&out);
+    conf = static_cast<ot_loc_conf_t *>(ngx_http_get_module_loc_conf(
+               r, ngx_http_okta_telephony_module));
 
-            sink.write(sink.ctx, "only GET and HEAD are allowed\n", 30);
-            return ot_metrics_send(r, NGX_HTTP_NOT_ALLOWED,
-                                   "text/plain", &out);
-        }
+    json = ngx_http_arg(r, (u_char *) "format", 6, &format) == NGX_OK
+           && format.len == 4 && ngx_strncmp(format.data, "json", 4) == 0;
 
-        conf = static_cast<ot_loc_conf_t *>(ngx_http_get_module_loc_conf(
-                   r, ngx_http_okta_telephony_module));
-
-        json = ngx_http_arg(r, (u_char *) "format", 6, &format) == NGX_OK
-               && format.len == 4 && ngx_strncmp(format.data, "json", 4) == 0;
-
-        if (ot_metrics_render(r, conf, json, &out) != NGX_OK) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        return ot_metrics_send(r, NGX_HTTP_OK,
-                               json ? "application/json"
-                                    : om::text_content_type, &out);
-
-    } catch (const std::exception &e) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "okta telephony: %s", e.what());
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-
-    } catch (...) {
+    if (ot_metrics_render(r, conf, json, &out) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+
+    return ot_metrics_send(r, NGX_HTTP_OK,
+                           json ? "application/json" : om::text_content_type,
+                           &out);
+}
+
+
+/* content handler of a location with "okta_telephony_metrics" */
+ngx_int_t
+ot_metrics_handler(ngx_http_request_t *r)
+{
+    return ot_guarded(r, ot_metrics_serve);
 }
 
 
@@ -491,6 +477,31 @@ ot_metrics_send(ngx_http_request_t *r, ngx_uint_t status, const char *type,
     out.next = NULL;
 
     return ngx_http_output_filter(r, &out);
+}
+
+
+/* GET and HEAD only, the body discarded: NGX_DECLINED to go on, else
+   what the content handler returns (a 405 with "Allow: GET, HEAD" is
+   sent). For /metrics and the health probe. */
+ngx_int_t
+ot_get_or_head(ngx_http_request_t *r)
+{
+    ot_out_t   out = { r->pool, NULL, 0, 0, false };
+    ot::Sink   sink = ot_sink(&out);
+    ngx_int_t  rc;
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (r->method & (NGX_HTTP_GET | NGX_HTTP_HEAD)) {
+        return NGX_DECLINED;
+    }
+
+    sink.write(sink.ctx, "only GET and HEAD are allowed\n", 30);
+
+    return ot_metrics_send(r, NGX_HTTP_NOT_ALLOWED, "text/plain", &out);
 }
 
 

@@ -30,8 +30,7 @@ ot_sub_elapsed(ngx_http_request_t *sr)
 void
 ot_note_8x8_time(ot_ctx_t *ctx)
 {
-    if (!ctx->has_provider_ms && ctx->subrequest != NULL && !ctx->jwks_fetch)
-    {
+    if (!ctx->has_provider_ms && ctx->subrequest != NULL) {
         ctx->provider_ms = (ngx_msec_t) ot_sub_elapsed(ctx->subrequest);
         ctx->has_provider_ms = 1;
     }
@@ -52,8 +51,12 @@ ot_abort_subrequest(ot_ctx_t *ctx)
 
     ctx->sub_done = 1;
     ctx->sub_rc = NGX_HTTP_GATEWAY_TIME_OUT;
-    ot_count_8x8_timeout(ctx);
-    ot_note_8x8_time(ctx);
+
+    if (!ctx->jwks_fetch) {
+        /* 8x8's request abandoned (the JWKS fetch is not 8x8's) */
+        ot_count_8x8_timeout(ctx);
+        ot_note_8x8_time(ctx);
+    }
 
     u = sr->upstream;
     if (u != NULL && u->cleanup != NULL && *u->cleanup != NULL) {
@@ -144,17 +147,9 @@ ot_resume(ngx_http_request_t *r)
         ngx_del_timer(&ctx->timer);
     }
 
-    try {
-        rc = ot_answer_from_reply(ctx);
-
-    } catch (const std::exception &e) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "okta telephony: %s", e.what());
-        rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
-
-    } catch (...) {
-        rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    rc = ot_guarded(r, [](ngx_http_request_t *hr) {
+             return ot_answer_from_reply(ot_get_ctx(hr));
+         });
 
     ngx_http_finalize_request(r, ot_finish_error(r, rc));
 }
