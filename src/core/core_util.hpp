@@ -5,6 +5,7 @@
 #ifndef OKTA_TELEPHONY_CORE_CORE_UTIL_HPP
 #define OKTA_TELEPHONY_CORE_CORE_UTIL_HPP
 
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 
@@ -72,7 +73,8 @@ inline void af_free(const yajl_alloc_funcs *af, void *p)
  */
 class BatchedGen {
 public:
-    BatchedGen(const yajl_alloc_funcs *af, Sink out) : out_(out), n_(0)
+    BatchedGen(const yajl_alloc_funcs *af, Sink out)
+        : out_(out), p_(buf_)
     {
         /* yajl_gen_alloc takes a non-const pointer but only copies it */
         g_ = yajl_gen_alloc(const_cast<yajl_alloc_funcs *>(af));
@@ -107,49 +109,66 @@ public:
     }
 
 private:
+    /* yajl's print callback: most pieces are a quote, a colon, a comma
+       or a short key, copied here by loads and stores of fixed sizes
+       (overlapping for lengths in between); the rest goes to put_long() */
     static void put(void *ctx, const char *s, std::size_t n)
     {
         BatchedGen *b = static_cast<BatchedGen *>(ctx);
-        if (n > sizeof(b->buf_) - b->n_) {
-            b->flush();
-            if (n > sizeof(b->buf_)) {
-                b->out_.write(b->out_.ctx, s, n);
+        char *d = b->p_;
+        char *end = b->buf_ + sizeof(b->buf_);
+        if (n == 1 && d != end) {
+            d[0] = s[0];
+            b->p_ = d + 1;
+            return;
+        }
+        if (n > 16 || n > static_cast<std::size_t>(end - d)) {
+            b->put_long(s, n);
+            return;
+        }
+        b->p_ = d + n;
+        if (n >= 8) {
+            copy_two<std::uint64_t>(d, s, n);
+        } else if (n >= 4) {
+            copy_two<std::uint32_t>(d, s, n);
+        } else if (n >= 2) {
+            copy_two<std::uint16_t>(d, s, n);
+        }
+    }
+    /* the first and the last sizeof(W) bytes: all n, for n in
+       [sizeof(W), 2 * sizeof(W)] */
+    template <class W>
+    static void copy_two(char *d, const char *s, std::size_t n)
+    {
+        W a, z;
+        std::memcpy(&a, s, sizeof(W));
+        std::memcpy(&z, s + n - sizeof(W), sizeof(W));
+        std::memcpy(d, &a, sizeof(W));
+        std::memcpy(d + n - sizeof(W), &z, sizeof(W));
+    }
+    __attribute__((noinline)) void put_long(const char *s, std::size_t n)
+    {
+        if (n > static_cast<std::size_t>(buf_ + sizeof(buf_) - p_)) {
+            flush();
+            if (n > sizeof(buf_)) {
+                out_.write(out_.ctx, s, n);
                 return;
             }
         }
-        char *d = b->buf_ + b->n_;
-        /* most pieces are a quote, a colon or a short key: copies of a
-           fixed size, which the compiler makes a move or two */
-        switch (n) {
-        case 1:
-            d[0] = s[0];
-            break;
-        case 2:
-            std::memcpy(d, s, 2);
-            break;
-        case 3:
-            std::memcpy(d, s, 3);
-            break;
-        case 4:
-            std::memcpy(d, s, 4);
-            break;
-        default:
-            std::memcpy(d, s, n);
-            break;
-        }
-        b->n_ += n;
+        std::memcpy(p_, s, n);
+        p_ += n;
     }
     void flush()
     {
-        if (n_ > 0) {
-            out_.write(out_.ctx, buf_, n_);
-            n_ = 0;
+        if (p_ != buf_) {
+            out_.write(out_.ctx, buf_, static_cast<std::size_t>(p_ - buf_));
+            p_ = buf_;
         }
     }
 
     yajl_gen     g_;
     Sink         out_;
-    std::size_t  n_;
+    char        *p_;           /* the end of what buf_ holds */
     char         buf_[1024];
 };
 
