@@ -47,6 +47,53 @@ inline bool equals(std::string_view a, const char *lit, std::size_t n)
     return a.size() == n && std::memcmp(a.data(), lit, n) == 0;
 }
 
+/* The first and the last sizeof(W) bytes of a and b alike: all n of
+   them, for n in [sizeof(W), 2 * sizeof(W)]. */
+template <class W>
+inline bool same_ends(const char *a, const char *b, std::size_t n)
+{
+    W a0, a1, b0, b1;
+    std::memcpy(&a0, a, sizeof(W));
+    std::memcpy(&b0, b, sizeof(W));
+    std::memcpy(&a1, a + n - sizeof(W), sizeof(W));
+    std::memcpy(&b1, b + n - sizeof(W), sizeof(W));
+    return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+}
+
+/* The longest key name key_equal() compares. */
+constexpr std::size_t key_max = 16;
+
+/* memcmp(a, b, n) == 0, for n <= key_max: the short keys of a hook or of
+   8x8's reply, by loads of fixed sizes rather than a call per key; not
+   constant-time, so never for a secret */
+inline bool key_equal(const void *pa, const void *pb, std::size_t n)
+{
+    const char *a = static_cast<const char *>(pa);
+    const char *b = static_cast<const char *>(pb);
+    if (n >= 8) {
+        return same_ends<std::uint64_t>(a, b, n);
+    }
+    if (n >= 4) {
+        return same_ends<std::uint32_t>(a, b, n);
+    }
+    if (n >= 2) {
+        return same_ends<std::uint16_t>(a, b, n);
+    }
+    return n == 0 || a[0] == b[0];
+}
+
+/* every name of a key table fits key_equal() */
+template <class T, std::size_t N>
+constexpr bool key_names_fit(const T (&a)[N])
+{
+    for (std::size_t i = 0; i < N; i++) {
+        if (a[i].len > key_max) {
+            return false;
+        }
+    }
+    return true;
+}
+
 /* a literal: length known at compile time */
 #define OKTATEL_EQ(sv, lit) \
     ::oktatel::detail::equals((sv), (lit), sizeof(lit) - 1)

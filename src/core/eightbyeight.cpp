@@ -240,23 +240,27 @@ struct ReplyKey {
 };
 
 #define RK(lit, k) { lit, sizeof(lit) - 1, k }
-const ReplyKey voice_keys[] = {
+constexpr ReplyKey voice_keys[] = {
     RK("sessionId", k_session_id),
     RK("sessionStatus", k_session_status),
     RK("statusCode", k_status_code),
     RK("statusMessage", k_status_message),
 };
-const ReplyKey sms_keys[] = {
+constexpr ReplyKey sms_keys[] = {
     RK("umid", k_umid),
     RK("status", k_status),
     RK("code", k_code),
     RK("message", k_message),
 };
-const ReplyKey sms_status_keys[] = {
+constexpr ReplyKey sms_status_keys[] = {
     RK("code", k_status_code_sms),
     RK("description", k_status_description),
 };
 #undef RK
+static_assert(detail::key_names_fit(voice_keys)
+              && detail::key_names_fit(sms_keys)
+              && detail::key_names_fit(sms_status_keys),
+              "an 8x8 key longer than key_max");
 
 constexpr unsigned reply_max_depth = 32;
 
@@ -441,6 +445,9 @@ int rcb_map_key(void *ctx, const unsigned char *k, std::size_t n)
     const ReplyKey *keys = nullptr;
     std::size_t nkeys = 0;
     r->pending = k_none;
+    if (n > detail::key_max) {
+        return 1;
+    }
     if (r->depth == 1) {
         keys = r->sms ? sms_keys : voice_keys;
         nkeys = r->sms ? sizeof(sms_keys) / sizeof(sms_keys[0])
@@ -450,7 +457,7 @@ int rcb_map_key(void *ctx, const unsigned char *k, std::size_t n)
         nkeys = sizeof(sms_status_keys) / sizeof(sms_status_keys[0]);
     }
     for (std::size_t i = 0; i < nkeys; i++) {
-        if (keys[i].len == n && std::memcmp(keys[i].name, k, n) == 0) {
+        if (keys[i].len == n && detail::key_equal(keys[i].name, k, n)) {
             r->pending = keys[i].key;
             break;
         }

@@ -69,26 +69,26 @@ struct Child {
 
 #define CHILD(lit, t) { lit, sizeof(lit) - 1, t }
 
-const Child root_children[] = {
+constexpr Child root_children[] = {
     CHILD("eventId", leaf(Field::event_id)),
     CHILD("requestType", leaf(Field::request_type)),
     CHILD("data", container_bit | n_data),
 };
-const Child data_children[] = {
+constexpr Child data_children[] = {
     CHILD("context", container_bit | n_context),
     CHILD("messageProfile", container_bit | n_message_profile),
 };
-const Child context_children[] = {
+constexpr Child context_children[] = {
     CHILD("request", container_bit | n_request),
 };
-const Child request_children[] = {
+constexpr Child request_children[] = {
     CHILD("url", container_bit | n_url),
     CHILD("ipAddress", leaf(Field::ip_address)),
 };
-const Child url_children[] = {
+constexpr Child url_children[] = {
     CHILD("value", leaf(Field::url_value)),
 };
-const Child message_profile_children[] = {
+constexpr Child message_profile_children[] = {
     CHILD("otpCode", leaf(Field::otp_code)),
     CHILD("phoneNumber", leaf(Field::phone_number)),
     CHILD("deliveryChannel", leaf(Field::delivery_channel)),
@@ -100,11 +100,30 @@ const Child message_profile_children[] = {
 #undef CHILD
 
 struct Children {
-    const Child *c;
-    std::size_t  n;
+    const Child   *c;
+    std::size_t    n;
+    std::uint32_t  lens;   /* bit (1 << len) for each child's name */
 };
 
-#define CHILDREN(a) { a, sizeof(a) / sizeof(a[0]) }
+template <std::size_t N>
+constexpr std::uint32_t name_lengths(const Child (&a)[N])
+{
+    std::uint32_t m = 0;
+    for (std::size_t i = 0; i < N; i++) {
+        m |= 1u << a[i].len;
+    }
+    return m;
+}
+
+static_assert(detail::key_names_fit(root_children)
+              && detail::key_names_fit(data_children)
+              && detail::key_names_fit(context_children)
+              && detail::key_names_fit(request_children)
+              && detail::key_names_fit(url_children)
+              && detail::key_names_fit(message_profile_children),
+              "a documented key longer than key_max");
+
+#define CHILDREN(a) { a, sizeof(a) / sizeof(a[0]), name_lengths(a) }
 const Children children[n_count] = {
     CHILDREN(root_children),
     CHILDREN(data_children),
@@ -283,8 +302,12 @@ int cb_map_key(void *ctx, const unsigned char *k, std::size_t n)
         return 1;
     }
     const Children &cs = children[s->frames[s->doc_depth - 1]];
+    /* most of Okta's keys have a length that no documented one has */
+    if (n > detail::key_max || !((cs.lens >> n) & 1)) {
+        return 1;
+    }
     for (std::size_t i = 0; i < cs.n; i++) {
-        if (cs.c[i].len == n && std::memcmp(cs.c[i].name, k, n) == 0) {
+        if (cs.c[i].len == n && detail::key_equal(cs.c[i].name, k, n)) {
             s->pending = cs.c[i].target;
             break;
         }
