@@ -16,6 +16,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 
 #include <yajl/yajl_common.h>
@@ -46,8 +47,8 @@ bool FixedStr<N>::assign(const char *p, std::size_t n)
     if (n > N) {
         return false;
     }
-    for (std::size_t i = 0; i < n; i++) {
-        data[i] = p[i];
+    if (n > 0) {
+        std::memcpy(data, p, n);   /* one call, not a loop of bytes */
     }
     data[n] = '\0';
     len = n;
