@@ -83,6 +83,10 @@ const char *phone_text_problem(std::string_view s, bool newline_ok)
     const unsigned char *p = reinterpret_cast<const unsigned char *>(s.data());
     std::size_t n = s.size(), i = 0;
     while (i < n) {
+        if (p[i] >= 0x20 && p[i] < 0x7F) {   /* printable ASCII: safe */
+            i++;
+            continue;
+        }
         std::uint32_t cp;
         std::size_t k = utf8_decode(p + i, n - i, &cp);
         if (k == 0) {
@@ -105,6 +109,13 @@ std::size_t utf8_clean(std::string_view in, char *out, std::size_t cap)
     std::size_t n = in.size(), i = 0, o = 0;
     static const char fffd[] = "\xEF\xBF\xBD";
     while (i < n) {
+        if (p[i] >= 0x20 && p[i] < 0x7F) {   /* printable ASCII: as is */
+            if (o == cap) {
+                break;
+            }
+            out[o++] = static_cast<char>(p[i++]);
+            continue;
+        }
         std::uint32_t cp;
         std::size_t k = utf8_decode(p + i, n - i, &cp);
         if (k == 0) {
