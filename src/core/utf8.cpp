@@ -4,6 +4,9 @@
  */
 
 #include <cstring>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "utf8.hpp"
 
@@ -162,6 +165,16 @@ inline bool plain_word(const unsigned char *p)
     return ((w | ((x - ones) & ~x)) & highs) == 0;
 }
 
+#if defined(__SSE2__)
+/* the same for 16 bytes, in one SSE2 compare (x86-64 always has it) */
+inline bool plain_block(const unsigned char *p)
+{
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i *>(p));
+    __m128i bs = _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'));
+    return _mm_movemask_epi8(_mm_or_si128(v, bs)) == 0;
+}
+#endif
+
 }  // namespace
 
 JsonTextScan::Verdict JsonTextScan::escape_byte(unsigned char c)
@@ -262,6 +275,11 @@ JsonTextScan::Verdict JsonTextScan::feed(const unsigned char *p,
     std::size_t i = 0;
     while (i < n) {
         if (need_ == 0 && esc_ == 0) {
+#if defined(__SSE2__)
+            while (i + 16 <= n && plain_block(p + i)) {
+                i += 16;
+            }
+#endif
             while (i + 8 <= n && plain_word(p + i)) {
                 i += 8;
             }
