@@ -125,7 +125,9 @@ bool normalize_locale(std::string_view in, FixedStr<35> *out)
 
 namespace {
 
-/* n digits at s[at] into *v; false if not all digits or v outside lo..hi */
+/* n digits at s[at] into *v; false if not all digits or v outside lo..hi.
+   Inlined: with n known at each call the loop unrolls. */
+__attribute__((always_inline)) inline
 bool num(std::string_view s, std::size_t at, std::size_t n, int lo, int hi,
          int *v = nullptr)
 {
