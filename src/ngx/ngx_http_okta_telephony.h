@@ -442,6 +442,8 @@ ngx_int_t ot_abuse_check(ot_ctx_t *ctx, const ot::Hook &hook,
 void ot_abuse_answered(ot_ctx_t *ctx, bool keep, ot::Status s,
     string_view txn, string_view meta, bool blocked);
 void ot_abuse_sent(ot_ctx_t *ctx, bool failed);
+ot::NumberError ot_classify(string_view phone, string_view region,
+    ot::NumberInfo *info);
 
 /* zone.cpp */
 char *ot_set_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *c);
