@@ -4,7 +4,9 @@
  *   0  directive text: a rate, a period, okta_telephony_limit's
  *      arguments, region and type lists (split at spaces)
  *   1  a destination (the second byte picks the default region), read by
- *      classify_number() and checked against libphonenumber's own calls
+ *      classify_number() and checked against libphonenumber's own calls;
+ *      the worker's NumberCache must answer the same, before and after
+ *      it has seen the input
  *   2  a sliding window: a rate and hooks at times from the input,
  *      checked against a brute-force model
  *   3  the breaker and the dedupe record, driven by the input
@@ -123,6 +125,15 @@ void fuzz_number(std::uint8_t pick, std::string_view in)
     const char *region = regions[pick % 16];
     NumberInfo info;
     NumberError e = classify_number(in, region, &info);
+    /* one cache for the whole run: the inputs evict one another */
+    static NumberCache cache;
+    for (int i = 0; i < 2; i++) {
+        NumberInfo c;
+        FZ_CHECK(classify_number_cached(&cache, in, region, &c) == e);
+        FZ_CHECK(c.e164.view() == info.e164.view()
+                 && c.region.view() == info.region.view()
+                 && c.type == info.type && c.valid == info.valid);
+    }
     check_fixed(info.e164);
     check_fixed(info.region);
     FixedStr<16> e164;

@@ -439,3 +439,30 @@ _EOC_
 "Authorization: $::Secret"
 --- response_body eval
 [::blocked('region SG'), $::VoiceOk, ::voice_calls(1)]
+
+
+
+=== TEST 29: the same national text in two default regions, twice each: the worker's classification memory keeps them apart
+--- http_config eval: ::http()
+--- config eval
+::loc('okta_telephony_default_region GB', 'okta_telephony_regions allow FR')
+. <<'_EOC_'
+    location = /hook-fr {
+        okta_telephony;
+        okta_telephony_secret "s3cr3t-0123456789abcdef";
+        okta_telephony_voice_location /_8x8/voice;
+        okta_telephony_caller_id +6512341234;
+        okta_telephony_default_region FR;
+        okta_telephony_regions allow FR;
+    }
+_EOC_
+--- pipelined_requests eval
+my $h = ::to($::VoiceHook, '0612345678');
+[::hook_request($h), "POST /hook-fr\n$h", ::hook_request($h),
+ "POST /hook-fr\n$h", "GET /eight-log"]
+--- more_headers eval
+"Authorization: $::Secret"
+--- response_body eval
+[::blocked('region unknown'), $::VoiceOk, ::blocked('region unknown'),
+ $::VoiceOk,
+ ::voice_calls(2)]

@@ -30,6 +30,7 @@
 #ifndef OKTA_TELEPHONY_CORE_NUMBER_HPP
 #define OKTA_TELEPHONY_CORE_NUMBER_HPP
 
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 
@@ -118,6 +119,42 @@ NumberError number_e164(std::string_view in, std::string_view default_region,
 NumberError classify_number(std::string_view in,
                             std::string_view default_region,
                             NumberInfo *out) noexcept;
+
+/*
+ * A worker's memory of the destinations it has classified. Okta sends the
+ * same numbers again and again (a user's next code, a retry, a voice call
+ * after an SMS), and classify_number() is dear (see above): a number seen
+ * before is answered from here, with no library call and no heap call.
+ *
+ * Exact: the key is the text as received and the default region, compared
+ * in full, so a hit is what classify_number() said for the same input (its
+ * metadata does not change while the process runs). Direct-mapped: a new
+ * number replaces the one in its slot, so memory is fixed (slots entries,
+ * about 120 kB), nothing is allocated and nothing expires. A flood of new
+ * numbers only evicts: each then costs what it costs without the cache.
+ * internal errors are never kept; text longer than a key is never cached.
+ *
+ * It holds numbers, as the zone's limit keys do: never logged, never in
+ * shared memory, gone with the worker. Trivially destructible and valid
+ * when zero-filled (a static object needs no set-up). One thread only.
+ */
+struct NumberCache {
+    static constexpr std::size_t slots = 1024;
+    struct Entry {
+        FixedStr<47>  key;      /* default region, ':', the text; empty:
+                                   a free slot */
+        NumberInfo    info;
+        NumberError   err;
+    };
+    Entry          entry[slots];
+    std::uint64_t  hits;
+    std::uint64_t  misses;      /* classify_number() ran */
+};
+
+/* classify_number(in, default_region, out), through the cache c. */
+NumberError classify_number_cached(NumberCache *c, std::string_view in,
+                                   std::string_view default_region,
+                                   NumberInfo *out) noexcept;
 
 /* Configuration checks (need number_init()). */
 

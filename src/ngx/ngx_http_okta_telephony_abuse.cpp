@@ -262,6 +262,18 @@ ot_release_unsent_probe(ot_ctx_t *ctx)
 }  // namespace
 
 
+/* The worker's classified destinations (number.hpp): zero-filled, one per
+   process, untouched (and so not resident) where no rule classifies */
+static ot::NumberCache  ot_numbers;
+
+
+ot::NumberError
+ot_classify(string_view phone, string_view region, ot::NumberInfo *info)
+{
+    return ot::classify_number_cached(&ot_numbers, phone, region, info);
+}
+
+
 /*
  * Before validation: a number without '+' is read in the default region
  * (libphonenumber understands "00" and "011" there), and the destination
@@ -286,7 +298,7 @@ ot_abuse_number(ot_ctx_t *ctx, ot::RawHook *raw, ot_number_t *num)
     }
 
     if (a->need_info) {
-        num->err = ot::classify_number(phone, region, &num->info);
+        num->err = ot_classify(phone, region, &num->info);
         num->classified = true;
         e164 = num->info.e164;
 

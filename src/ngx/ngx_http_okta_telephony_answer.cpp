@@ -69,11 +69,12 @@ ot_send_json(ngx_http_request_t *r, ngx_uint_t status, ot_out_t *body)
 namespace {
 
 ngx_int_t
-ot_send_action(ngx_http_request_t *r, ot::Status s, string_view provider,
+ot_send_action(ot_ctx_t *ctx, ot::Status s, string_view provider,
     string_view transaction_id, string_view metadata)
 {
-    yajl_alloc_funcs  af = ot_yajl_funcs(r->pool);
-    ot_out_t          out = { r->pool, NULL, 0, 0, false };
+    ngx_http_request_t  *r = ctx->request;
+    yajl_alloc_funcs     af = ot_yajl_funcs(&ctx->arena);
+    ot_out_t             out = { r->pool, NULL, 0, 0, false };
 
     if (!ot::build_okta_action(s, provider, transaction_id, metadata, &af,
                                ot_sink(&out)))
@@ -151,8 +152,7 @@ ot_answer(ot_ctx_t *ctx, ot::Outcome outcome, ot::Status s,
     ot_abuse_answered(ctx, true, s, txn, metadata,
                       outcome == ot::Outcome::blocked);
 
-    return ot_send_action(ctx->request, s, ot_sv(ctx->conf->provider), txn,
-                          metadata);
+    return ot_send_action(ctx, s, ot_sv(ctx->conf->provider), txn, metadata);
 }
 
 

@@ -1,9 +1,9 @@
 /*
- * Two filters. The capture filter: 8x8's reply to the module's own subrequest is kept
- * in a capped buffer in the ctx and never passed on, so nothing of it
- * reaches Okta's connection and an oversized reply cannot terminate the
- * main request (as an in-memory subrequest's would). Every other request
- * passes through untouched.
+ * Two filters. The capture filter: 8x8's reply to the module's own
+ * subrequest is kept in a capped buffer in the ctx and never passed on,
+ * so nothing of it reaches Okta's connection and an oversized reply cannot
+ * terminate the main request (as an in-memory subrequest's would). Every
+ * other request passes through untouched.
  *
  * The error filter: an error page nginx itself answers on a hook location
  * (bad chunk sizes, a body over client_max_body_size, a timeout), or on a
@@ -65,8 +65,8 @@ ot_replace_error_page(ngx_http_request_t *r)
     ctx = ot_get_ctx(r);
     if (ctx == NULL) {
         ctx = ot_create_ctx(r, static_cast<ot_loc_conf_t *>(
-                  ngx_http_get_module_loc_conf(r,
-                                               ngx_http_okta_telephony_module)));
+                  ngx_http_get_module_loc_conf(
+                      r, ngx_http_okta_telephony_module)));
         if (ctx == NULL) {
             return NGX_ERROR;
         }

@@ -99,7 +99,7 @@ ngx_int_t
 ot_parse(ot_ctx_t *ctx, ot::RawHook *raw)
 {
     ngx_http_request_t  *r = ctx->request;
-    yajl_alloc_funcs     af = ot_yajl_funcs(r->pool);
+    yajl_alloc_funcs     af = ot_yajl_funcs(&ctx->arena);
     ot::HookParser       parser(raw, &af);
     const char          *why;
 
@@ -187,7 +187,7 @@ ot_build(ot_ctx_t *ctx, const ot::Hook &hook, ngx_str_t **uri,
     ot_out_t *body)
 {
     ot_loc_conf_t     *conf = ctx->conf;
-    yajl_alloc_funcs   af = ot_yajl_funcs(ctx->request->pool);
+    yajl_alloc_funcs   af = ot_yajl_funcs(&ctx->arena);
     bool               built;
 
     *uri = (hook.channel == ot::Channel::voice) ? &conf->voice_location
@@ -374,6 +374,7 @@ ot_create_ctx(ngx_http_request_t *r, ot_loc_conf_t *conf)
 
     ctx->request = r;
     ctx->conf = conf;
+    ctx->arena.pool = r->pool;
     ctx->state = OT_READING;
     ctx->type = ot::RequestType::other;
 

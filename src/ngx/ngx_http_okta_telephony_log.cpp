@@ -31,7 +31,7 @@ ot_region(ot_ctx_t *ctx)
         return ctx->region;
     }
 
-    if (ot::classify_number(ctx->e164, string_view(), &info)
+    if (ot_classify(ctx->e164, string_view(), &info)
         == ot::NumberError::none)
     {
         ngx_memcpy(ctx->region, info.region.data, info.region.len);

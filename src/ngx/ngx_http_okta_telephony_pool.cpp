@@ -96,6 +96,81 @@ ot_yajl_free(void *, void *)
 {
 }
 
+
+#define OT_ARENA_BLOCK  8192
+#define OT_ARENA_HEAD   (sizeof(size_t) * 2)    /* keeps 16-byte alignment */
+
+/* The arena's malloc: the same size header as ot_yajl_malloc; a piece
+   larger than a quarter block goes to the pool on its own. */
+void *
+ot_arena_malloc(void *p, size_t size)
+{
+    ot_arena_t  *a = static_cast<ot_arena_t *>(p);
+    size_t       n, *h;
+
+    if (size > OT_ARENA_BLOCK / 4) {
+        return ot_yajl_malloc(a->pool, size);
+    }
+
+    n = ngx_align(size + OT_ARENA_HEAD, 16);
+
+    if ((size_t) (a->end - a->pos) < n) {
+        a->pos = static_cast<u_char *>(ngx_palloc(a->pool, OT_ARENA_BLOCK));
+        if (a->pos == NULL) {
+            a->end = NULL;
+            return NULL;
+        }
+        a->end = a->pos + OT_ARENA_BLOCK;
+    }
+
+    h = reinterpret_cast<size_t *>(a->pos);
+    a->pos += n;
+    h[0] = size;
+
+    return h + 2;
+}
+
+
+/* Grows in place when ptr is the last piece and the block has room (a
+   stack or buffer that yajl doubles), else copies. */
+void *
+ot_arena_realloc(void *p, void *ptr, size_t size)
+{
+    ot_arena_t  *a = static_cast<ot_arena_t *>(p);
+    size_t      *old, n;
+    u_char      *tail;
+    void        *d;
+
+    if (ptr == NULL) {
+        return ot_arena_malloc(a, size);
+    }
+
+    old = static_cast<size_t *>(ptr) - 2;
+    if (size <= old[0]) {
+        return ptr;
+    }
+
+    tail = reinterpret_cast<u_char *>(old)
+           + ngx_align(old[0] + OT_ARENA_HEAD, 16);
+    n = ngx_align(size + OT_ARENA_HEAD, 16);
+
+    if (tail == a->pos && size <= OT_ARENA_BLOCK / 4
+        && (size_t) (a->end - reinterpret_cast<u_char *>(old)) >= n)
+    {
+        a->pos = reinterpret_cast<u_char *>(old) + n;
+        old[0] = size;
+        return ptr;
+    }
+
+    d = ot_arena_malloc(a, size);
+    if (d == NULL) {
+        return NULL;
+    }
+
+    ngx_memcpy(d, ptr, old[0]);
+    return d;
+}
+
 }  // namespace
 
 
@@ -115,6 +190,20 @@ ot_yajl_funcs(ngx_pool_t *pool)
     af.realloc = ot_yajl_realloc;
     af.free = ot_yajl_free;
     af.ctx = pool;
+
+    return af;
+}
+
+
+yajl_alloc_funcs
+ot_yajl_funcs(ot_arena_t *arena)
+{
+    yajl_alloc_funcs  af;
+
+    af.malloc = ot_arena_malloc;
+    af.realloc = ot_arena_realloc;
+    af.free = ot_yajl_free;
+    af.ctx = arena;
 
     return af;
 }

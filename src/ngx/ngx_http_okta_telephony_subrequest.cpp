@@ -73,7 +73,7 @@ namespace {
 void
 ot_judge(ot_ctx_t *ctx, ot::Judgement *j)
 {
-    yajl_alloc_funcs  af = ot_yajl_funcs(ctx->request->pool);
+    yajl_alloc_funcs  af = ot_yajl_funcs(&ctx->arena);
     ot::Capture       c;
 
     c.answered = ctx->header_seen;

@@ -1,6 +1,7 @@
 /* Number intelligence: parsing, normalisation and classification tables
    checked against libphonenumber's own answers. */
 
+#include <cstdio>
 #include <set>
 #include <string>
 
@@ -331,6 +332,83 @@ START_TEST(agrees_with_libphonenumber)
 }
 END_TEST
 
+/* the worker's cache answers exactly what classify_number() says, keeps
+   the default region apart, survives eviction and skips what it cannot
+   key */
+static void same_info(const NumberInfo &a, const NumberInfo &b, const char *in)
+{
+    ck_assert_msg(a.e164.view() == b.e164.view(), "%s: e164", in);
+    ck_assert_msg(a.region.view() == b.region.view(), "%s: region", in);
+    ck_assert_msg(a.type == b.type && a.valid == b.valid, "%s: type", in);
+}
+
+START_TEST(cache)
+{
+    setup();
+    static NumberCache c;           /* zero-filled, as the glue's is */
+    struct { const char *in, *region; } cases[] = {
+        { "+6598765432", "" }, { "+18765551234", "" },
+        { "+447400123456", "" }, { "07400 123456", "GB" },
+        { "07400 123456", "" }, { "0065 9876 5432", "GB" },
+        { "+999 1234 5678", "" }, { "+44 1", "" }, { "abc", "GB" },
+    };
+    for (int round = 0; round < 2; round++) {
+        for (auto &k : cases) {
+            NumberInfo want, got;
+            NumberError we = classify_number(k.in, k.region, &want);
+            std::uint64_t hits = c.hits, misses = c.misses;
+            NumberError ge = classify_number_cached(&c, k.in, k.region,
+                                                    &got);
+            ck_assert_msg(ge == we, "%s in %s: %s, not %s", k.in, k.region,
+                          number_error_text(ge), number_error_text(we));
+            same_info(got, want, k.in);
+            /* the first round classifies, the second only reads */
+            ck_assert_uint_eq(c.hits, hits + (round == 1));
+            ck_assert_uint_eq(c.misses, misses + (round == 0));
+        }
+    }
+    /* the region is part of the key: the same text, read in GB and in no
+       region, gave two answers above and still does */
+    NumberInfo gb, none;
+    ck_assert(classify_number_cached(&c, "07400 123456", "GB", &gb)
+              == NumberError::none);
+    ck_assert(classify_number_cached(&c, "07400 123456", "", &none)
+              == NumberError::needs_country_code);
+    sv_eq(gb.e164.view(), "+447400123456");
+
+    /* three times as many numbers as slots: evictions, never a wrong
+       answer */
+    char buf[32];
+    for (int i = 0; i < 3 * static_cast<int>(NumberCache::slots); i++) {
+        std::snprintf(buf, sizeof(buf), "+6598%06d", i * 7);
+        NumberInfo want, got;
+        NumberError ge = classify_number_cached(&c, buf, "", &got);
+        ck_assert(ge == classify_number(buf, "", &want));
+        same_info(got, want, buf);
+        if (i % 97 == 0) {
+            std::snprintf(buf, sizeof(buf), "+6598%06d", (i / 2) * 7);
+            ge = classify_number_cached(&c, buf, "", &got);
+            ck_assert(ge == classify_number(buf, "", &want));
+            same_info(got, want, buf);
+        }
+    }
+
+    /* text longer than a key, and no cache: classified every time */
+    std::uint64_t hits = c.hits, misses = c.misses;
+    const char *longer = "+65 9876 5432                                   ";
+    NumberInfo info;
+    ck_assert(classify_number_cached(&c, longer, "", &info)
+              == classify_number(longer, "", &info));
+    ck_assert(classify_number_cached(&c, longer, "", &info)
+              == NumberError::none);
+    ck_assert(classify_number_cached(nullptr, "+6598765432", "", &info)
+              == NumberError::none);
+    sv_eq(info.region.view(), "SG");
+    ck_assert_uint_eq(c.hits, hits);
+    ck_assert_uint_eq(c.misses, misses);
+}
+END_TEST
+
 Suite *number_suite()
 {
     Suite *s = suite_create("number");
@@ -342,6 +420,7 @@ Suite *number_suite()
     tcase_add_test(tc, errors);
     tcase_add_test(tc, config_values);
     tcase_add_test(tc, agrees_with_libphonenumber);
+    tcase_add_test(tc, cache);
     suite_add_tcase(s, tc);
     return s;
 }
