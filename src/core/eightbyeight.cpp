@@ -230,7 +230,7 @@ enum Key : std::uint8_t {
     k_none,
     k_session_id, k_session_status, k_status_code, k_status_message, /* voice */
     k_umid, k_status, k_code, k_message,                             /* sms */
-    k_status_code_sms, k_status_description                          /* status.* */
+    k_status_code_sms, k_status_description                     /* status.* */
 };
 
 struct ReplyKey {

@@ -270,7 +270,10 @@ using State = HookParser::State;
 
 State *st(void *ctx) { return static_cast<State *>(ctx); }
 
-int cb_null(void *ctx) { return st(ctx)->value(false, false, nullptr, 0, false); }
+int cb_null(void *ctx)
+{
+    return st(ctx)->value(false, false, nullptr, 0, false);
+}
 
 int cb_boolean(void *ctx, int)
 {
@@ -292,7 +295,10 @@ int cb_string(void *ctx, const unsigned char *s, std::size_t n)
     return t->value(false, false, s, n, true);
 }
 
-int cb_start_map(void *ctx) { return st(ctx)->value(true, true, nullptr, 0, false); }
+int cb_start_map(void *ctx)
+{
+    return st(ctx)->value(true, true, nullptr, 0, false);
+}
 
 int cb_start_array(void *ctx)
 {

@@ -79,7 +79,8 @@ enum class Field : std::uint8_t {
     count_
 };
 
-/* "data.messageProfile.otpCode" etc.: the location Okta's error object names. */
+/* "data.messageProfile.otpCode" etc.: the location Okta's error object
+   names. */
 const char *field_path(Field f);
 
 /* The hook's fields as they arrived, each bounded. */
@@ -177,7 +178,8 @@ struct ValidateOptions {
 struct Hook {
     Channel            channel;
     RequestType        type;
-    bool               preview;         /* sent from the Admin Console preview */
+    bool               preview;         /* sent from the Admin Console
+                                           preview */
     FixedStr<128>      event_id;        /* [A-Za-z0-9._:-]{1,128} */
     FixedStr<15>       otp;             /* digits, 4..10 */
     FixedStr<16>       e164;            /* '+' then 8..15 digits */
