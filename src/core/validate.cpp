@@ -162,10 +162,12 @@ bool event_id_ok(std::string_view v)
     return !v.empty() && v.size() <= 128 && detail::is_token(v);
 }
 
-bool validate(const RawHook &raw, const ValidateOptions &opt, Hook *out,
-              FieldError *err)
+namespace {
+
+/* The fields every hook must carry: channel, number, code, eventId. */
+bool validate_required(Check &c, const RawHook &raw,
+                       const ValidateOptions &opt, Hook *out)
 {
-    Check c{raw, err};
     std::string_view v;
 
     v = raw.delivery_channel.view();
@@ -208,12 +210,13 @@ bool validate(const RawHook &raw, const ValidateOptions &opt, Hook *out,
                       "must contain only letters, digits and . _ : -");
     }
     out->event_id.assign(v.data(), v.size());
+    return true;
+}
 
-    /* an odd requestType (too long, not a string) is one Okta does not
-       document: treated as unknown, like an absent one */
-    out->type = c.present(Field::request_type, raw.request_type.view())
-                ? parse_request_type(raw.request_type.view())
-                : RequestType::other;
+/* The optional fields: each absent, or well-formed and kept. */
+bool validate_optional(Check &c, const RawHook &raw, Hook *out)
+{
+    std::string_view v;
 
     out->locale.clear();
     if (!c.shape(Field::locale)) {
@@ -255,8 +258,27 @@ bool validate(const RawHook &raw, const ValidateOptions &opt, Hook *out,
             return c.fail(Field::ip_address, "must be an IP address");
         }
     }
+    return true;
+}
 
-    if (!c.shape(Field::url_value)) {
+}  // namespace
+
+bool validate(const RawHook &raw, const ValidateOptions &opt, Hook *out,
+              FieldError *err)
+{
+    Check c{raw, err};
+
+    if (!validate_required(c, raw, opt, out)) {
+        return false;
+    }
+
+    /* an odd requestType (too long, not a string) is one Okta does not
+       document: treated as unknown, like an absent one */
+    out->type = c.present(Field::request_type, raw.request_type.view())
+                ? parse_request_type(raw.request_type.view())
+                : RequestType::other;
+
+    if (!validate_optional(c, raw, out) || !c.shape(Field::url_value)) {
         return false;
     }
     out->preview = is_preview(raw);
