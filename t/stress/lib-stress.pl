@@ -212,13 +212,46 @@ sub alive {
     return $stat ne '' && $stat !~ /^\d+ \(.*\) Z/s;
 }
 
-# Starts nginx in the foreground of a child (daemon off): returns the
-# master's pid once $port accepts connections and $workers workers run.
-sub start_nginx {
+# The server's hook location and the two internal 8x8 locations, for an
+# upstream block named eightbyeight; $o{extra} goes into /hook.
+sub hook_locations {
     my (%o) = @_;
-    my $prefix = $o{prefix};
-    write_file("$prefix/conf/nginx.conf", $o{conf});
+    my $extra = $o{extra} // '';
+    return <<"_EOC_" . <<'_EOC_';
+        location = /hook {
+            okta_telephony;
+            okta_telephony_secret "$o{secret}";
+            okta_telephony_voice_location /_8x8/voice;
+            okta_telephony_sms_location /_8x8/sms;
+            okta_telephony_caller_id +6512341234;
+            okta_telephony_timeout 2500ms;
+$extra        }
 
+_EOC_
+        location = /_8x8/voice {
+            internal;
+            proxy_pass http://eightbyeight/api/v1/subaccounts/acme/callflows;
+            proxy_set_header Authorization "Bearer k3y";
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_read_timeout 5s;
+        }
+
+        location = /_8x8/sms {
+            internal;
+            proxy_pass http://eightbyeight/api/v1/subaccounts/acme/messages;
+            proxy_set_header Authorization "Bearer k3y";
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_read_timeout 5s;
+        }
+_EOC_
+}
+
+# nginx -t on $prefix's nginx.conf, then nginx in a child, its output in
+# logs/: returns the child's pid (the master's, with daemon off).
+sub spawn_nginx {
+    my ($prefix) = @_;
     my @cmd = nginx_cmd($prefix);
     system(@cmd, '-t', '-q') == 0
         or die "nginx -t failed:\n" . read_file("$prefix/logs/error.log");
@@ -231,6 +264,17 @@ sub start_nginx {
         open STDERR, '>>', "$prefix/logs/error.log";
         exec @cmd or POSIX::_exit(127);
     }
+    return $pid;
+}
+
+# Starts nginx in the foreground of a child (daemon off): returns the
+# master's pid once $port accepts connections and $workers workers run.
+sub start_nginx {
+    my (%o) = @_;
+    my $prefix = $o{prefix};
+    write_file("$prefix/conf/nginx.conf", $o{conf});
+
+    my $pid = spawn_nginx($prefix);
     $Nginx{$pid} = { prefix => $prefix };
 
     my $deadline = time + 10;

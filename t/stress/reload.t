@@ -54,6 +54,7 @@ my $received = "$prefix/logs/8x8-received.log";
 
 sub conf_with_secret {
     my ($secret) = @_;
+    my $locations = hook_locations(secret => $secret);
     return nginx_conf(prefix => $prefix, module => $module, workers => 2,
                       http => <<"_EOC_");
     upstream eightbyeight { server 127.0.0.1:$P_8X8 max_fails=0; }
@@ -67,33 +68,7 @@ sub conf_with_secret {
             okta_telephony_metrics okta;
         }
 
-        location = /hook {
-            okta_telephony;
-            okta_telephony_secret "$secret";
-            okta_telephony_voice_location /_8x8/voice;
-            okta_telephony_sms_location /_8x8/sms;
-            okta_telephony_caller_id +6512341234;
-            okta_telephony_timeout 2500ms;
-        }
-
-        location = /_8x8/voice {
-            internal;
-            proxy_pass http://eightbyeight/api/v1/subaccounts/acme/callflows;
-            proxy_set_header Authorization "Bearer k3y";
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_read_timeout 5s;
-        }
-
-        location = /_8x8/sms {
-            internal;
-            proxy_pass http://eightbyeight/api/v1/subaccounts/acme/messages;
-            proxy_set_header Authorization "Bearer k3y";
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_read_timeout 5s;
-        }
-    }
+$locations    }
 _EOC_
 }
 

@@ -95,6 +95,10 @@ my $pidfile = "$prefix/logs/nginx.pid";
 my $env = join '', map { "env $_;\n" }
                    grep { defined $ENV{$_} } qw(LD_PRELOAD ASAN_OPTIONS UBSAN_OPTIONS);
 
+# which worker answered: the test's own header
+my $locations = hook_locations(secret => $Secret,
+                               extra => '            add_header X-Worker $pid;'
+                                        . "\n");
 my $conf = nginx_conf(prefix => $prefix, module => $module, workers => 2,
                       http => <<"_EOC_");
     upstream eightbyeight { server 127.0.0.1:$P_8X8 max_fails=0; }
@@ -102,35 +106,7 @@ my $conf = nginx_conf(prefix => $prefix, module => $module, workers => 2,
     server {
         listen 127.0.0.1:$P_HOOK;
 
-        location = /hook {
-            okta_telephony;
-            okta_telephony_secret "$Secret";
-            okta_telephony_voice_location /_8x8/voice;
-            okta_telephony_sms_location /_8x8/sms;
-            okta_telephony_caller_id +6512341234;
-            okta_telephony_timeout 2500ms;
-            # which worker answered (the test's own header)
-            add_header X-Worker \$pid;
-        }
-
-        location = /_8x8/voice {
-            internal;
-            proxy_pass http://eightbyeight/api/v1/subaccounts/acme/callflows;
-            proxy_set_header Authorization "Bearer k3y";
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_read_timeout 5s;
-        }
-
-        location = /_8x8/sms {
-            internal;
-            proxy_pass http://eightbyeight/api/v1/subaccounts/acme/messages;
-            proxy_set_header Authorization "Bearer k3y";
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_read_timeout 5s;
-        }
-    }
+$locations    }
 _EOC_
 $conf =~ s/^daemon off;$/daemon on;\n$env/m or die "no 'daemon off;' in the conf";
 write_file("$prefix/conf/nginx.conf", $conf);
@@ -141,18 +117,8 @@ start_fake_8x8({ sock => listen_on($P_8X8), mode => 'delay', delay => $DELAY,
 
 # ------------------------------------------------------------ start --
 
-my @cmd = nginx_cmd($prefix);
-system(@cmd, '-t', '-q') == 0
-    or die "nginx -t failed:\n" . read_file("$prefix/logs/error.log");
 {
-    my $pid = fork;
-    die "fork: $!" unless defined $pid;
-    if ($pid == 0) {
-        open STDIN, '<', '/dev/null';
-        open STDOUT, '>>', "$prefix/logs/stdout.log";
-        open STDERR, '>>', "$prefix/logs/error.log";
-        exec @cmd or POSIX::_exit(127);
-    }
+    my $pid = spawn_nginx($prefix);     # daemon on: it forks the master
     waitpid($pid, 0);
     die "nginx did not start (exit $?):\n" . read_file("$prefix/logs/error.log")
         if $?;
